@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { ApiError } from './errors.js';
+import { parseTimeToNs } from '../query/time.js';
+
+const PROJECT_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+const time = z.string().transform((v, ctx) => {
+  const ns = parseTimeToNs(v);
+  if (ns === null) {
+    ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO 8601 time' });
+    return z.NEVER;
+  }
+  return ns;
+});
+
+export const searchQuerySchema = z
+  .object({
+    project: z.string().regex(PROJECT_RE, 'must be 1-128 letters, digits, ".", "_", ":" or "-"').default('default'),
+    filter: z.string().max(10_000).default(''),
+    from: time.optional(),
+    to: time.optional(),
+    order_by: z.array(z.string().max(200)).max(5).default([]),
+    max_results: z.coerce.number().int().min(1).max(1000).default(100),
+    page_token: z.string().max(500).optional(),
+  })
+  .strict();
+
+export const traceQuerySchema = z
+  .object({
+    project: z.string().regex(PROJECT_RE, 'must be 1-128 letters, digits, ".", "_", ":" or "-"').default('default'),
+    tree: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  })
+  .strict();
+
+export const traceIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lower-case hex characters');
+
+/** URLSearchParams → object; repeated keys become arrays only for `order_by`. */
+export function queryObject(params: URLSearchParams, arrayKeys: readonly string[] = []): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    const all = params.getAll(key);
+    out[key] = arrayKeys.includes(key) ? all.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean) : (all[all.length - 1] as string);
+  }
+  return out;
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const r = schema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'request';
+    const message = issue?.code === 'unrecognized_keys' ? `unknown parameter(s): ${issue.keys.join(', ')}` : `${where}: ${issue?.message}`;
+    throw new ApiError('INVALID_PARAMETER', message, { parameter: where });
+  }
+  return r.data;
+}
+
+/** Page tokens are opaque to clients: base64url of the next offset and the filter they belong to. */
+export function encodePageToken(offset: number, filter: string): string {
+  return Buffer.from(JSON.stringify({ o: offset, f: filter.length })).toString('base64url');
+}
+
+export function decodePageToken(token: string | undefined, filter: string): number {
+  if (!token) return 0;
+  try {
+    const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown; f?: unknown };
+    if (typeof v.o === 'number' && Number.isInteger(v.o) && v.o >= 0 && v.f === filter.length) return v.o;
+  } catch {
+    // fall through
+  }
+  throw new ApiError('INVALID_PAGE_TOKEN', 'page_token is not valid for this search: pass the next_page_token of the previous page with the same filter');
+}

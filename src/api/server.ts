@@ -1,0 +1,153 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { FilterSyntaxError } from '../query/filter/index.js';
+import type { TraceReader } from '../query/trace-reader.js';
+import { toTree } from '../query/span-views.js';
+import { ApiError } from './errors.js';
+import {
+  decodePageToken,
+  encodePageToken,
+  parseWith,
+  queryObject,
+  searchQuerySchema,
+  traceIdSchema,
+  traceQuerySchema,
+} from './params.js';
+import type { Metrics } from '../service/metrics.js';
+import { closeServer, listen } from '../service/net.js';
+
+export interface ApiServerOptions {
+  host: string;
+  port: number;
+}
+
+type Handler = (req: IncomingMessage, url: URL, match: RegExpExecArray) => Promise<unknown>;
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+/** Health checks that the service assembly provides: liveness is this process, readiness its dependencies. */
+export interface Readiness {
+  ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+const DAY_NS = 86_400_000_000_000n;
+
+/** The HTTP JSON API on :8080: trace search, trace detail, health and metrics. */
+export class ApiServer {
+  private server: Server | null = null;
+  private readonly routes: Route[];
+
+  constructor(
+    private readonly opts: ApiServerOptions,
+    private readonly reader: TraceReader,
+    private readonly metrics: Metrics,
+    private readonly readiness: Readiness,
+    private readonly log: Logger,
+    extraRoutes: Route[] = [],
+  ) {
+    this.routes = [
+      { method: 'GET', pattern: /^\/api\/v1\/traces$/, handler: (_req, url) => this.search(url) },
+      { method: 'GET', pattern: /^\/api\/v1\/traces\/([^/]+)$/, handler: (_req, url, m) => this.trace(url, m[1] as string) },
+      ...extraRoutes,
+    ];
+  }
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? this.opts.port;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => void this.dispatch(req, res));
+    await listen(server, this.opts.port, this.opts.host);
+    this.server = server;
+    this.log.info({ port: this.port }, 'API listening');
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (url.pathname === '/healthz') return this.json(res, 200, { status: 'ok' });
+      if (url.pathname === '/readyz') {
+        const r = await this.readiness.ready();
+        return this.json(res, r.ok ? 200 : 503, { status: r.ok ? 'ok' : 'unavailable', checks: r.checks });
+      }
+      if (url.pathname === '/metrics') {
+        const body = await this.metrics.registry.metrics();
+        res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
+        res.end(body);
+        return;
+      }
+      let pathMatched = false;
+      for (const route of this.routes) {
+        const m = route.pattern.exec(url.pathname);
+        if (!m) continue;
+        pathMatched = true;
+        if (route.method !== req.method) continue;
+        return this.json(res, 200, await route.handler(req, url, m));
+      }
+      if (pathMatched) throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
+      throw new ApiError('NOT_FOUND', `no route for ${url.pathname}`);
+    } catch (err) {
+      const apiErr = this.toApiError(err);
+      if (apiErr.status >= 500) this.log.error({ err }, 'api request failed');
+      this.json(res, apiErr.status, apiErr.toJSON());
+    }
+  }
+
+  private toApiError(err: unknown): ApiError {
+    if (err instanceof ApiError) return err;
+    if (err instanceof FilterSyntaxError) {
+      return new ApiError('INVALID_FILTER', err.message, { position: err.position, expected: err.expected });
+    }
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND)$/.test(code)) {
+      return new ApiError('UNAVAILABLE', `store unavailable: ${(err as Error).message}`);
+    }
+    return new ApiError('INTERNAL', 'internal error');
+  }
+
+  private async search(url: URL): Promise<unknown> {
+    const q = parseWith(searchQuerySchema, queryObject(url.searchParams, ['order_by']));
+    const offset = decodePageToken(q.page_token, q.filter);
+    const toNs = q.to ?? BigInt(Date.now()) * 1_000_000n + DAY_NS;
+    const fromNs = q.from ?? 0n;
+    if (fromNs >= toNs) throw new ApiError('INVALID_PARAMETER', '`from` must be before `to`', { parameter: 'from' });
+    const result = await this.reader.search({
+      project: q.project,
+      fromNs,
+      toNs,
+      filter: q.filter,
+      orderBy: q.order_by,
+      maxResults: q.max_results,
+      offset,
+    });
+    return {
+      traces: result.traces,
+      next_page_token: result.nextOffset === null ? null : encodePageToken(result.nextOffset, q.filter),
+    };
+  }
+
+  private async trace(url: URL, rawId: string): Promise<unknown> {
+    const traceId = parseWith(traceIdSchema, decodeURIComponent(rawId).toLowerCase());
+    const q = parseWith(traceQuerySchema, queryObject(url.searchParams));
+    const detail = await this.reader.getTrace(q.project, traceId);
+    if (!detail) throw new ApiError('NOT_FOUND', `trace ${traceId} not found in project "${q.project}"`);
+    return q.tree ? { ...detail, spans: toTree(detail.spans) } : detail;
+  }
+
+  private json(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  async shutdown(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) await closeServer(server, 5_000);
+  }
+}

@@ -1,0 +1,86 @@
+import { throttled, PipelineError, retryable } from '../errors/pipeline-error.js';
+import { countLogs, countSpans, type Consumer, type IngestBatch } from './types.js';
+
+export interface InlineBusOptions {
+  /** A write closes at this many items (spans + log records)… */
+  maxItems: number;
+  /** …or this long after its first item arrived. */
+  maxWaitMs: number;
+  /** Items waiting for a write beyond which new requests are refused as throttled. */
+  maxPendingItems: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The in-process bus: coalesces concurrent requests into one write and resolves each request's promise
+ * only when the write holding its data has committed. So a receiver can ack after the write without
+ * one insert per request. One write runs at a time (chDB executes statements serially anyway); items
+ * arriving meanwhile form the next batch.
+ */
+export class InlineBus implements Consumer {
+  private pending: IngestBatch = { spans: [], logs: [] };
+  private pendingItems = 0;
+  private waiters: Waiter[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly downstream: Consumer,
+    private readonly opts: InlineBusOptions,
+  ) {}
+
+  consume(batch: IngestBatch): Promise<void> {
+    if (this.closed) return Promise.reject(retryable('shutting down', 1));
+    const items = countSpans(batch) + countLogs(batch);
+    if (items === 0) return Promise.resolve();
+    if (this.pendingItems > 0 && this.pendingItems + items > this.opts.maxPendingItems) {
+      return Promise.reject(throttled(`write queue full (${this.pendingItems} items waiting)`, 1));
+    }
+    this.pending.spans.push(...batch.spans);
+    this.pending.logs.push(...batch.logs);
+    this.pendingItems += items;
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.pendingItems >= this.opts.maxItems) this.kick();
+    else if (!this.timer) this.timer = setTimeout(() => this.kick(), this.opts.maxWaitMs);
+    return done;
+  }
+
+  /** Starts a write of what is pending unless one is running; the running one re-kicks when done. */
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.writing || this.pendingItems === 0) return;
+    const batch = this.pending;
+    const waiters = this.waiters;
+    this.pending = { spans: [], logs: [] };
+    this.pendingItems = 0;
+    this.waiters = [];
+    this.writing = this.downstream.consume(batch).then(
+      () => waiters.forEach((w) => w.resolve()),
+      (err: unknown) => {
+        const e = err instanceof PipelineError ? err : retryable(`write failed: ${String(err)}`);
+        waiters.forEach((w) => w.reject(e));
+      },
+    ).finally(() => {
+      this.writing = null;
+      if (this.pendingItems >= this.opts.maxItems) this.kick();
+      else if (this.pendingItems > 0 && !this.timer) this.timer = setTimeout(() => this.kick(), this.opts.maxWaitMs);
+    });
+  }
+
+  /** Stops accepting, writes what is pending and waits for it. Idempotent. */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    while (this.writing || this.pendingItems > 0) {
+      this.kick();
+      await this.writing;
+    }
+  }
+}

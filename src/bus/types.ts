@@ -1,0 +1,42 @@
+import type { LogRecord, Resource, Scope, Span } from '../model/otlp.js';
+
+/** Spans of one resource and scope, with the project they were assigned to on receipt. */
+export interface SpanGroup {
+  project: string;
+  resource: Resource;
+  scope: Scope;
+  spans: Span[];
+}
+
+export interface LogGroup {
+  project: string;
+  resource: Resource;
+  scope: Scope;
+  records: LogRecord[];
+}
+
+/**
+ * The unit that crosses the bus: what one (or, after coalescing, several) OTLP requests carried.
+ * Ownership rule: whoever hands a batch to `consume` must not touch it afterwards.
+ */
+export interface IngestBatch {
+  spans: SpanGroup[];
+  logs: LogGroup[];
+}
+
+/** The edge between stages. Resolves once the data is durable downstream; rejects with a PipelineError. */
+export interface Consumer {
+  consume(batch: IngestBatch): Promise<void>;
+}
+
+export function countSpans(batch: IngestBatch): number {
+  let n = 0;
+  for (const g of batch.spans) n += g.spans.length;
+  return n;
+}
+
+export function countLogs(batch: IngestBatch): number {
+  let n = 0;
+  for (const g of batch.logs) n += g.records.length;
+  return n;
+}

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, SETTINGS } from '../config/load.js';
+import { createLogger } from '../service/logger.js';
+import { startApp } from '../service/app.js';
+import { openStore, StoreSetupError } from '../store/client.js';
+import { applyRetention, migrate } from '../store/migrate.js';
+import { runTracesCommand } from './traces.js';
+
+const USAGE = `tracehouse — OTLP ingestion and search for GenAI traces
+
+Usage:
+  tracehouse start   [options]            run everything in one process (OTLP :4317/:4318, API :8080)
+  tracehouse migrate [options]            create or upgrade the ClickHouse schema, then exit
+  tracehouse traces  ["<filter>"] [--from T] [--to T] [--limit N] [--project P] [--json] [--api-url URL]
+                                          search traces through a running API
+
+Options (each also settable in the YAML file or the environment; see README "Configuration"):
+  --config FILE                           YAML config file (env TRACEHOUSE_CONFIG)
+${SETTINGS.map((s) => `  --${s.flag.padEnd(22)} ${s.help} (env ${s.env})`).join('\n')}
+`;
+
+const settingOptions: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
+  SETTINGS.map((s) => [s.flag, { type: 'string' as const }]),
+);
+
+function settingFlags(values: Record<string, unknown>): Record<string, string> {
+  const flags: Record<string, string> = {};
+  for (const s of SETTINGS) {
+    const v = values[s.flag];
+    if (typeof v === 'string') flags[s.flag] = v;
+  }
+  return flags;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === 'traces') return runTracesCommand(rest);
+
+  const { values } = parseArgs({
+    args: rest,
+    options: { ...settingOptions, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const config = loadConfig({ file: values.config as string | undefined, flags: settingFlags(values) });
+  const log = createLogger(config.log_level);
+
+  if (command === 'migrate') {
+    const store = await openStore(config.store);
+    try {
+      const r = await migrate(store.writer);
+      const ttl = await applyRetention(store.writer, config.store.retention_days);
+      process.stdout.write(
+        `schema at version ${r.current}${r.applied.length ? ` (applied ${r.applied.join(', ')})` : ' (up to date)'}` +
+          `${ttl.length ? `; retention set on ${ttl.join(', ')}` : ''}\n`,
+      );
+    } finally {
+      await store.close();
+    }
+    return 0;
+  }
+
+  if (command === 'start') {
+    const app = await startApp(config, log);
+    const where = config.store.kind === 'embedded' ? `embedded store at ${config.store.path}` : `ClickHouse at ${config.store.url}`;
+    process.stderr.write(
+      `tracehouse is up: OTLP/gRPC :${app.ports.grpc ?? '-'}  OTLP/HTTP :${app.ports.http ?? '-'}  API :${app.ports.api ?? '-'}  (${where})\n`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        log.info({ signal }, 'shutting down');
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await app.shutdown();
+    return 0;
+  }
+
+  process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || err instanceof StoreSetupError) {
+      process.stderr.write(`tracehouse: ${err.message}\n`);
+    } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`tracehouse: ${(err as Error).message}\nRun "tracehouse --help" for the options.\n`);
+    } else {
+      process.stderr.write(`tracehouse: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

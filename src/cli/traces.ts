@@ -1,0 +1,97 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+const optionsSchema = z
+  .object({
+    from: z.string().optional(),
+    to: z.string().optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(20),
+    project: z.string().default('default'),
+    json: z.boolean().default(false),
+    'api-url': z.url().default(process.env.TRACEHOUSE_API_URL ?? 'http://localhost:8080'),
+  })
+  .strict();
+
+interface TraceSummary {
+  trace_id: string;
+  request_time: string;
+  execution_time_ms: number;
+  state: string;
+  name: string;
+  token_usage: { total_tokens: number };
+  models: string[];
+  request_preview: string;
+}
+
+const cut = (s: string, n: number): string => {
+  const flat = s.replace(/\s+/g, ' ');
+  return flat.length > n ? `${flat.slice(0, n - 1)}…` : flat;
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+/** `tracehouse traces "<filter>"`: searches through the API of a running tracehouse and prints a table. */
+export async function runTracesCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      limit: { type: 'string' },
+      project: { type: 'string' },
+      json: { type: 'boolean' },
+      'api-url': { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const parsed = optionsSchema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    process.stderr.write(`tracehouse traces: --${issue?.path.join('.')}: ${issue?.message}\n`);
+    return 2;
+  }
+  const o = parsed.data;
+  const url = new URL('/api/v1/traces', o['api-url']);
+  if (positionals.length) url.searchParams.set('filter', positionals.join(' '));
+  if (o.from) url.searchParams.set('from', o.from);
+  if (o.to) url.searchParams.set('to', o.to);
+  url.searchParams.set('max_results', String(o.limit));
+  url.searchParams.set('project', o.project);
+
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    process.stderr.write(`tracehouse traces: cannot reach the API at ${o['api-url']} (${(err as Error).message}); is "tracehouse start" running?\n`);
+    return 1;
+  }
+  const body = (await res.json()) as { traces?: TraceSummary[]; error?: { message: string } };
+  if (!res.ok) {
+    process.stderr.write(`tracehouse traces: ${body.error?.message ?? res.statusText}\n`);
+    return 1;
+  }
+  const traces = body.traces ?? [];
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return 0;
+  }
+  const rows = [['TRACE ID', 'TIME', 'STATE', 'MS', 'TOKENS', 'NAME', 'MODELS', 'REQUEST']];
+  for (const t of traces) {
+    rows.push([
+      t.trace_id,
+      t.request_time.replace(/\.\d+Z$/, 'Z'),
+      t.state,
+      String(t.execution_time_ms),
+      String(t.token_usage.total_tokens),
+      cut(t.name, 28),
+      cut(t.models.join(','), 24),
+      cut(t.request_preview, 48),
+    ]);
+  }
+  process.stdout.write(`${table(rows)}\n${traces.length} trace(s)\n`);
+  return 0;
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { configSchema, type Config } from './schema.js';
+
+/**
+ * One table drives environment variables, CLI flags and the README's config reference, so the three
+ * never disagree. Values from the environment and flags are strings; `type` says how to read them.
+ */
+export interface Setting {
+  path: string;
+  env: string;
+  flag: string;
+  type: 'string' | 'int' | 'bool';
+  help: string;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { path: 'store.kind', env: 'TRACEHOUSE_STORE', flag: 'store', type: 'string', help: '`embedded` (chDB in-process) or `clickhouse` (a server)' },
+  { path: 'store.path', env: 'TRACEHOUSE_DATA_DIR', flag: 'data-dir', type: 'string', help: 'chDB data directory (embedded store)' },
+  { path: 'store.url', env: 'CLICKHOUSE_URL', flag: 'clickhouse-url', type: 'string', help: 'ClickHouse HTTP URL (clickhouse store)' },
+  { path: 'store.username', env: 'CLICKHOUSE_USER', flag: 'clickhouse-user', type: 'string', help: 'ClickHouse user' },
+  { path: 'store.password', env: 'CLICKHOUSE_PASSWORD', flag: 'clickhouse-password', type: 'string', help: 'ClickHouse password' },
+  { path: 'store.database', env: 'CLICKHOUSE_DATABASE', flag: 'clickhouse-database', type: 'string', help: 'ClickHouse database (created if missing)' },
+  { path: 'store.retention_days', env: 'TRACEHOUSE_RETENTION_DAYS', flag: 'retention-days', type: 'int', help: 'days to keep spans, traces and events (0 = forever)' },
+  { path: 'receivers.grpc.enabled', env: 'TRACEHOUSE_GRPC_ENABLED', flag: 'grpc-enabled', type: 'bool', help: 'serve OTLP/gRPC' },
+  { path: 'receivers.grpc.host', env: 'TRACEHOUSE_GRPC_HOST', flag: 'grpc-host', type: 'string', help: 'OTLP/gRPC listen address' },
+  { path: 'receivers.grpc.port', env: 'TRACEHOUSE_GRPC_PORT', flag: 'grpc-port', type: 'int', help: 'OTLP/gRPC port' },
+  { path: 'receivers.http.enabled', env: 'TRACEHOUSE_HTTP_ENABLED', flag: 'http-enabled', type: 'bool', help: 'serve OTLP/HTTP' },
+  { path: 'receivers.http.host', env: 'TRACEHOUSE_HTTP_HOST', flag: 'http-host', type: 'string', help: 'OTLP/HTTP listen address' },
+  { path: 'receivers.http.port', env: 'TRACEHOUSE_HTTP_PORT', flag: 'http-port', type: 'int', help: 'OTLP/HTTP port' },
+  { path: 'receivers.max_body_bytes', env: 'TRACEHOUSE_MAX_BODY_BYTES', flag: 'max-body-bytes', type: 'int', help: 'largest OTLP request body, compressed or not (bytes)' },
+  { path: 'writer.batch_max_spans', env: 'TRACEHOUSE_BATCH_MAX_SPANS', flag: 'batch-max-spans', type: 'int', help: 'spans per write batch at most' },
+  { path: 'writer.batch_max_wait_ms', env: 'TRACEHOUSE_BATCH_MAX_WAIT_MS', flag: 'batch-max-wait-ms', type: 'int', help: 'how long a batch waits for more spans (ms)' },
+  { path: 'writer.preview_chars', env: 'TRACEHOUSE_PREVIEW_CHARS', flag: 'preview-chars', type: 'int', help: 'length of request/response previews' },
+  { path: 'api.enabled', env: 'TRACEHOUSE_API_ENABLED', flag: 'api-enabled', type: 'bool', help: 'serve the search API' },
+  { path: 'api.host', env: 'TRACEHOUSE_API_HOST', flag: 'api-host', type: 'string', help: 'API listen address' },
+  { path: 'api.port', env: 'TRACEHOUSE_API_PORT', flag: 'api-port', type: 'int', help: 'API port' },
+  { path: 'log_level', env: 'TRACEHOUSE_LOG_LEVEL', flag: 'log-level', type: 'string', help: 'fatal, error, warn, info, debug, trace or silent' },
+];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Tree = Record<string, unknown>;
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = tree;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[keys[keys.length - 1] as string] = value;
+}
+
+function coerce(setting: Setting, raw: string, origin: string): unknown {
+  if (setting.type === 'int') {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${origin}: ${setting.path} must be an integer, got "${raw}"`);
+    return Number(raw);
+  }
+  if (setting.type === 'bool') {
+    const v = raw.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    throw new ConfigError(`${origin}: ${setting.path} must be true or false, got "${raw}"`);
+  }
+  return raw;
+}
+
+export interface LoadOptions {
+  /** YAML file path; TRACEHOUSE_CONFIG when not given; none when neither is set. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Flag values by flag name (without `--`). */
+  flags?: Record<string, string>;
+  /** Applied last, for embedding and tests. */
+  overrides?: Record<string, unknown>;
+}
+
+/** Layers file < environment < flags < overrides onto the defaults and validates the result. */
+export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
+  const env = opts.env ?? process.env;
+  const tree: Tree = {};
+  const file = opts.file ?? env.TRACEHOUSE_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: invalid YAML: ${(err as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${file}: must be a mapping`);
+      Object.assign(tree, parsed);
+    }
+  }
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    if (raw !== undefined && raw !== '') setPath(tree, s.path, coerce(s, raw, `environment variable ${s.env}`));
+  }
+  const known = new Map(SETTINGS.map((s) => [s.flag, s]));
+  for (const [flag, raw] of Object.entries(opts.flags ?? {})) {
+    const s = known.get(flag);
+    if (!s) throw new ConfigError(`unknown option --${flag}`);
+    setPath(tree, s.path, coerce(s, raw, `option --${flag}`));
+  }
+  for (const [path, value] of Object.entries(opts.overrides ?? {})) setPath(tree, path, value);
+
+  const result = configSchema.safeParse(tree);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const path = issue.path.join('.') || '(root)';
+      return `  ${path}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return deepFreeze(result.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const host = z.string().min(1);
+
+/**
+ * The whole configuration. Every object is strict (unknown keys are errors, so a typo never silently
+ * falls back to a default) and every field has a default, so an empty file is a working embedded setup.
+ */
+export const configSchema = z
+  .object({
+    bus: z
+      .object({
+        kind: z.enum(['inline']).default('inline'),
+      })
+      .strict()
+      .prefault({}),
+    store: z
+      .object({
+        kind: z.enum(['embedded', 'clickhouse']).default('embedded'),
+        /** chDB data directory (embedded store). */
+        path: z.string().min(1).default('.data/chdb'),
+        /** ClickHouse server (clickhouse store). */
+        url: z.url().default('http://localhost:8123'),
+        username: z.string().default('default'),
+        password: z.string().default(''),
+        database: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+          .default('tracehouse'),
+        /** Days to keep spans, traces and events; 0 keeps them forever. */
+        retention_days: z.number().int().min(0).max(36500).default(30),
+      })
+      .strict()
+      .prefault({}),
+    receivers: z
+      .object({
+        grpc: z
+          .object({ enabled: z.boolean().default(true), host: host.default('0.0.0.0'), port: port.default(4317) })
+          .strict()
+          .prefault({}),
+        http: z
+          .object({ enabled: z.boolean().default(true), host: host.default('0.0.0.0'), port: port.default(4318) })
+          .strict()
+          .prefault({}),
+        /** Largest accepted request body, compressed or decompressed, for both transports. */
+        max_body_bytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    writer: z
+      .object({
+        /** A write batch closes at this many spans… */
+        batch_max_spans: z.number().int().min(1).max(1_000_000).default(10_000),
+        /** …or this long after its first span, whichever comes first. */
+        batch_max_wait_ms: z.number().int().min(0).max(60_000).default(100),
+        /** Payloads longer than this are cut in trace previews (MLflow keeps 1000). */
+        preview_chars: z.number().int().min(16).max(100_000).default(1000),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({ enabled: z.boolean().default(true), host: host.default('0.0.0.0'), port: port.default(8080) })
+      .strict()
+      .prefault({}),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+/** What a user may write: every field optional. */
+export type ConfigInput = z.input<typeof configSchema>;

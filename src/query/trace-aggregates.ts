@@ -1,0 +1,81 @@
+import type { TokenUsageView } from './views.js';
+
+/** The few span columns a trace summary is aggregated from. */
+export interface SpanSummaryRow {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  model: string;
+  input_tokens: string | number | null;
+  output_tokens: string | number | null;
+  total_tokens: string | number | null;
+  session_id: string;
+  user_id: string;
+  tags: Record<string, string>;
+  metadata: Record<string, string>;
+}
+
+export interface TraceAggregate {
+  span_count: number;
+  token_usage: TokenUsageView;
+  models: string[];
+  session_id: string;
+  user_id: string;
+  tags: Record<string, string>;
+  metadata: Record<string, string>;
+}
+
+const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
+const hasUsage = (r: SpanSummaryRow): boolean => r.input_tokens !== null || r.output_tokens !== null || r.total_tokens !== null;
+
+/**
+ * Sums token usage over the spans that report it, skipping any span below another span that reports it:
+ * a wrapper span (Vercel's ai.generateText, an agent run) already includes its children's calls.
+ * Session, user, tags and metadata: the root's win, then spans closer to the root.
+ */
+export function aggregateTrace(spans: readonly SpanSummaryRow[]): TraceAggregate {
+  const byId = new Map(spans.map((s) => [s.span_id, s]));
+  const depth = (s: SpanSummaryRow): number => {
+    let d = 0;
+    let p = byId.get(s.parent_span_id);
+    while (p && d < 10_000) {
+      d++;
+      p = byId.get(p.parent_span_id);
+    }
+    return d;
+  };
+  const coveredByAncestor = (s: SpanSummaryRow): boolean => {
+    let p = byId.get(s.parent_span_id);
+    for (let guard = 0; p && guard < 10_000; guard++) {
+      if (hasUsage(p)) return true;
+      p = byId.get(p.parent_span_id);
+    }
+    return false;
+  };
+
+  const usage = { input_tokens: 0, output_tokens: 0, total_tokens: 0 };
+  const models = new Set<string>();
+  for (const s of spans) {
+    if (s.model) models.add(s.model);
+    if (!hasUsage(s) || coveredByAncestor(s)) continue;
+    const input = num(s.input_tokens) ?? 0;
+    const output = num(s.output_tokens) ?? 0;
+    usage.input_tokens += input;
+    usage.output_tokens += output;
+    usage.total_tokens += num(s.total_tokens) ?? input + output;
+  }
+
+  // Deepest first, so that merging lets spans nearer the root overwrite.
+  const ordered = [...spans].sort((a, b) => depth(b) - depth(a));
+  let session_id = '';
+  let user_id = '';
+  const tags: Record<string, string> = {};
+  const metadata: Record<string, string> = {};
+  for (const s of ordered) {
+    if (s.session_id) session_id = s.session_id;
+    if (s.user_id) user_id = s.user_id;
+    Object.assign(tags, s.tags);
+    Object.assign(metadata, s.metadata);
+  }
+  return { span_count: spans.length, token_usage: usage, models: [...models].sort(), session_id, user_id, tags, metadata };
+}

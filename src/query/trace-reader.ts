@@ -1,0 +1,193 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { compileFilter, compileOrderBy } from './filter/index.js';
+import { aggregateTrace, type SpanSummaryRow } from './trace-aggregates.js';
+import { assessmentView, readAssessments, summarizeAssessments } from './assessments.js';
+import { buildSpanViews, type EventRowOut, type SpanRowOut } from './span-views.js';
+import { nsToDuration, nsToIso, type TraceDetailView, type TraceInfoView } from './views.js';
+
+export interface SearchParams {
+  project: string;
+  fromNs: bigint;
+  toNs: bigint;
+  filter: string;
+  orderBy: string[];
+  maxResults: number;
+  offset: number;
+}
+
+export interface SearchResult {
+  traces: TraceInfoView[];
+  /** Offset of the next page, or null when this page is the last. */
+  nextOffset: number | null;
+}
+
+interface TraceRowOut {
+  trace_id: string;
+  request_time_ns: string;
+  execution_duration_ns: string;
+  state: 'OK' | 'ERROR' | 'IN_PROGRESS';
+  name: string;
+  service_name: string;
+  request_preview: string;
+  response_preview: string;
+  root_span_id: string;
+}
+
+const TRACE_COLUMNS =
+  'trace_id, request_time_ns, request_time, execution_duration_ns, state, name, service_name, request_preview, response_preview, root_span_id';
+
+/** Read side of the store: trace search and trace detail, on the reader connection. */
+export class TraceReader {
+  constructor(private readonly client: ClickHouseClient) {}
+
+  async search(p: SearchParams): Promise<SearchResult> {
+    const compiled = compileFilter(p.filter, {
+      projectParam: 'project',
+      // Spans start no earlier than their trace's root; the upper bound leaves a day for long traces.
+      spanTimeScope:
+        'start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND start_time < fromUnixTimestamp64Nano({to_ns:Int64}) + INTERVAL 1 DAY',
+    });
+    const where = compiled.conditions.length ? `WHERE ${compiled.conditions.join(' AND ')}` : '';
+    // The inner query keeps one row per trace (the root's over placeholders) before any filter applies.
+    const query = `
+      SELECT trace_id, request_time_ns, execution_duration_ns, state, name, service_name, request_preview, response_preview, root_span_id
+      FROM (
+        SELECT ${TRACE_COLUMNS} FROM traces
+        WHERE project = {project:String}
+          AND request_time >= fromUnixTimestamp64Nano({from_ns:Int64})
+          AND request_time < fromUnixTimestamp64Nano({to_ns:Int64})
+        ORDER BY trace_id, version DESC
+        LIMIT 1 BY trace_id
+      ) AS t
+      ${where}
+      ORDER BY ${compileOrderBy(p.orderBy)}
+      LIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
+    const rs = await this.client.query({
+      query,
+      query_params: {
+        ...compiled.params,
+        project: p.project,
+        from_ns: p.fromNs.toString(),
+        to_ns: p.toNs.toString(),
+        limit: p.maxResults + 1,
+        offset: p.offset,
+      },
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<TraceRowOut>();
+    const more = rows.length > p.maxResults;
+    const page = more ? rows.slice(0, p.maxResults) : rows;
+    const traces = await this.summaries(p.project, page);
+    return { traces, nextOffset: more ? p.offset + p.maxResults : null };
+  }
+
+  /** Adds what only the spans and assessments know (tokens, models, session, tags) to a page of rows. */
+  private async summaries(project: string, rows: readonly TraceRowOut[]): Promise<TraceInfoView[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.trace_id);
+    const [spanRows, assessmentRows] = await Promise.all([
+      this.client
+        .query({
+          query: `SELECT trace_id, span_id, parent_span_id, model, input_tokens, output_tokens, total_tokens, session_id, user_id, tags, metadata
+                  FROM spans WHERE project = {project:String} AND trace_id IN {ids:Array(String)}
+                  ORDER BY trace_id, span_id LIMIT 1 BY trace_id, span_id`,
+          query_params: { project, ids },
+          format: 'JSONEachRow',
+        })
+        .then((rs) => rs.json<SpanSummaryRow>()),
+      readAssessments(this.client, project, ids),
+    ]);
+    const spansByTrace = new Map<string, SpanSummaryRow[]>();
+    for (const s of spanRows) {
+      const list = spansByTrace.get(s.trace_id);
+      if (list) list.push(s);
+      else spansByTrace.set(s.trace_id, [s]);
+    }
+    const assessed = summarizeAssessments(assessmentRows);
+    return rows.map((r) => infoView(project, r, spansByTrace.get(r.trace_id) ?? [], assessed.get(r.trace_id) ?? {}));
+  }
+
+  /** The trace record, its spans (with log-record events merged in) and its assessments; null if unknown. */
+  async getTrace(project: string, traceId: string): Promise<TraceDetailView | null> {
+    const params = { project, id: traceId };
+    const [traceRows, spanRows, eventRows, assessmentRows] = await Promise.all([
+      this.client
+        .query({
+          query: `SELECT ${TRACE_COLUMNS} FROM traces WHERE project = {project:String} AND trace_id = {id:String}
+                  ORDER BY version DESC LIMIT 1`,
+          query_params: params,
+          format: 'JSONEachRow',
+        })
+        .then((rs) => rs.json<TraceRowOut>()),
+      this.client
+        .query({
+          query: `SELECT * EXCEPT (start_time) FROM spans WHERE project = {project:String} AND trace_id = {id:String}
+                  ORDER BY start_time_ns, span_id LIMIT 1 BY span_id`,
+          query_params: params,
+          format: 'JSONEachRow',
+        })
+        .then((rs) => rs.json<SpanRowOut>()),
+      this.client
+        .query({
+          query: `SELECT span_id, time_ns, event_name, body, attributes FROM events
+                  WHERE project = {project:String} AND trace_id = {id:String}
+                  ORDER BY time_ns LIMIT 1 BY span_id, time_ns, event_id`,
+          query_params: params,
+          format: 'JSONEachRow',
+        })
+        .then((rs) => rs.json<EventRowOut>()),
+      readAssessments(this.client, project, [traceId]),
+    ]);
+    if (spanRows.length === 0 && traceRows.length === 0) return null;
+    const row: TraceRowOut = traceRows[0] ?? placeholderFromSpans(traceId, spanRows);
+    const info = infoView(project, row, spanRows, summarizeAssessments(assessmentRows).get(traceId) ?? {});
+    return { info, spans: buildSpanViews(spanRows, eventRows), assessments: assessmentRows.map(assessmentView) };
+  }
+}
+
+function placeholderFromSpans(traceId: string, spans: readonly SpanRowOut[]): TraceRowOut {
+  let first = spans[0] as SpanRowOut;
+  for (const s of spans) if (BigInt(s.start_time_ns) < BigInt(first.start_time_ns)) first = s;
+  return {
+    trace_id: traceId,
+    request_time_ns: first.start_time_ns,
+    execution_duration_ns: '0',
+    state: 'IN_PROGRESS',
+    name: '',
+    service_name: first.service_name,
+    request_preview: '',
+    response_preview: '',
+    root_span_id: '',
+  };
+}
+
+function infoView(
+  project: string,
+  r: TraceRowOut,
+  spans: readonly SpanSummaryRow[],
+  assessments: TraceInfoView['assessments'],
+): TraceInfoView {
+  const agg = aggregateTrace(spans);
+  const durationNs = BigInt(r.execution_duration_ns);
+  return {
+    trace_id: r.trace_id,
+    project,
+    name: r.name,
+    request_time: nsToIso(r.request_time_ns),
+    timestamp_ms: Number(BigInt(r.request_time_ns) / 1_000_000n),
+    execution_duration: nsToDuration(durationNs),
+    execution_time_ms: Number(durationNs / 1_000_000n),
+    state: r.state,
+    request_preview: r.request_preview,
+    response_preview: r.response_preview,
+    service_name: r.service_name,
+    session_id: agg.session_id,
+    user_id: agg.user_id,
+    tags: agg.tags,
+    trace_metadata: agg.metadata,
+    token_usage: agg.token_usage,
+    models: agg.models,
+    span_count: agg.span_count,
+    assessments,
+  };
+}

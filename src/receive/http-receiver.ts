@@ -1,0 +1,106 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { encodeLogsResponse, encodeStatus, encodeTraceResponse } from '../otlp/encode.js';
+import { readBody, UnsupportedEncodingError } from './body.js';
+import { PROJECT_HEADER, type IngestHandler, type Signal, type WireFormat } from './ingest.js';
+import { toOtlpFailure } from './status-map.js';
+import type { Metrics } from '../service/metrics.js';
+import { closeServer, listen } from '../service/net.js';
+
+export interface HttpReceiverOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+}
+
+const PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/logs': 'logs' };
+const CONTENT_TYPES: Record<string, WireFormat> = { 'application/x-protobuf': 'protobuf', 'application/json': 'json' };
+/** google.rpc.Code values used in error bodies. */
+const RPC_CODE: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8, 503: 14 };
+
+/** OTLP/HTTP receiver: POST /v1/traces and /v1/logs, protobuf or JSON, optionally gzip/deflate. */
+export class HttpReceiver {
+  private server: Server | null = null;
+
+  constructor(
+    private readonly opts: HttpReceiverOptions,
+    private readonly ingest: IngestHandler,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {}
+
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? this.opts.port;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.log.error({ err }, 'otlp/http: unexpected failure');
+        if (!res.headersSent) this.fail(res, 'protobuf', 503, 'internal error', 1);
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    await listen(server, this.opts.port, this.opts.host);
+    this.server = server;
+    this.log.info({ port: this.port }, 'OTLP/HTTP receiver listening');
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] as string;
+    const signal = PATHS[path];
+    const mime = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const format: WireFormat = CONTENT_TYPES[mime] ?? 'protobuf';
+    if (!signal) return this.fail(res, format, 404, `unknown path ${path}: OTLP/HTTP serves /v1/traces and /v1/logs`);
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST');
+      return this.fail(res, format, 405, `method ${req.method} not allowed on ${path}: use POST`);
+    }
+    if (!CONTENT_TYPES[mime]) {
+      return this.fail(res, format, 415, `unsupported Content-Type "${mime}": use application/x-protobuf or application/json`);
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, this.opts.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof UnsupportedEncodingError) return this.fail(res, format, 415, err.message);
+      const f = toOtlpFailure(err);
+      this.metrics.requestsFailed.inc({ transport: 'http', error: f.errorClass });
+      // The rest of an oversized body is not read: close the connection rather than drain it.
+      res.setHeader('Connection', 'close');
+      return this.fail(res, format, f.httpStatus, f.message, f.retryAfterSeconds);
+    }
+    const header = req.headers[PROJECT_HEADER];
+    try {
+      const outcome = await this.ingest.handle(signal, body, format, Array.isArray(header) ? header[0] : header, 'http');
+      const partial = outcome.rejected > 0 ? { rejected: outcome.rejected, message: outcome.message } : null;
+      const payload = signal === 'traces' ? encodeTraceResponse(partial, format) : encodeLogsResponse(partial, format);
+      this.send(res, format, 200, payload);
+    } catch (err) {
+      const f = toOtlpFailure(err);
+      this.metrics.requestsFailed.inc({ transport: 'http', error: f.errorClass });
+      if (f.httpStatus >= 500) this.log.warn({ err: f.message }, 'otlp/http: request refused as retryable');
+      this.fail(res, format, f.httpStatus, f.message, f.retryAfterSeconds);
+    }
+  }
+
+  private fail(res: ServerResponse, format: WireFormat, status: number, message: string, retryAfterSeconds?: number): void {
+    if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+    this.send(res, format, status, encodeStatus(RPC_CODE[status] ?? 2, message, format));
+  }
+
+  private send(res: ServerResponse, format: WireFormat, status: number, payload: Buffer): void {
+    res.writeHead(status, {
+      'Content-Type': format === 'json' ? 'application/json' : 'application/x-protobuf',
+      'Content-Length': payload.length,
+    });
+    res.end(payload);
+  }
+
+  async shutdown(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) await closeServer(server, 5_000);
+  }
+}

@@ -1,0 +1,103 @@
+import { permanent, retryable } from '../errors/pipeline-error.js';
+import type { Consumer, LogGroup, SpanGroup } from '../bus/types.js';
+import type { Attributes } from '../model/otlp.js';
+import { decodeLogsRequest, decodeTraceRequest } from '../otlp/decode.js';
+import { validateLogsRequest, validateTraceRequest } from '../otlp/validate.js';
+import type { Metrics } from '../service/metrics.js';
+
+export type Signal = 'traces' | 'logs';
+export type WireFormat = 'protobuf' | 'json';
+
+export const PROJECT_HEADER = 'x-tracehouse-project';
+export const PROJECT_ATTRIBUTE = 'tracehouse.project';
+export const DEFAULT_PROJECT = 'default';
+const PROJECT_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export interface ExportOutcome {
+  /** Items dropped through partial success, and why. */
+  rejected: number;
+  message: string;
+}
+
+export function checkProjectName(name: string, origin: string): string {
+  if (!PROJECT_RE.test(name)) {
+    throw permanent(`${origin} "${name.slice(0, 64)}" is not a valid project name: use 1-128 letters, digits, '.', '_', ':' or '-'`);
+  }
+  return name;
+}
+
+function projectOf(header: string | undefined, resource: Attributes): string | null {
+  if (header !== undefined) return header;
+  const attr = resource[PROJECT_ATTRIBUTE];
+  if (attr === undefined) return DEFAULT_PROJECT;
+  return typeof attr === 'string' && PROJECT_RE.test(attr) ? attr : null;
+}
+
+/**
+ * What both OTLP transports do with a request body: decode (throws OtlpDecodeError → 400), drop invalid
+ * items (partial success), assign projects, and hand the rest to the bus, resolving only once it is
+ * durable. Nothing of a request that fails here has been written.
+ */
+export class IngestHandler {
+  private draining = false;
+
+  constructor(
+    private readonly bus: Consumer,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** After this, every request is answered as retryable so clients resend to a live instance. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  async handle(signal: Signal, body: Buffer, format: WireFormat, projectHeader: string | undefined, transport: string): Promise<ExportOutcome> {
+    if (this.draining) throw retryable('server is shutting down', 1);
+    const header = projectHeader === undefined || projectHeader === '' ? undefined : checkProjectName(projectHeader, `header ${PROJECT_HEADER}`);
+    return signal === 'traces' ? this.traces(body, format, header, transport) : this.logs(body, format, header, transport);
+  }
+
+  private async traces(body: Buffer, format: WireFormat, header: string | undefined, transport: string): Promise<ExportOutcome> {
+    const request = decodeTraceRequest(body, format);
+    const { accepted, rejected, errors } = validateTraceRequest(request);
+    const groups: SpanGroup[] = [];
+    let badProject = 0;
+    let received = 0;
+    for (const rs of accepted.resourceSpans) {
+      const project = projectOf(header, rs.resource.attributes);
+      for (const ss of rs.scopeSpans) {
+        received += ss.spans.length;
+        if (project === null) badProject += ss.spans.length;
+        else groups.push({ project, resource: rs.resource, scope: ss.scope, spans: ss.spans });
+      }
+    }
+    this.metrics.spansReceived.inc({ transport }, received + rejected);
+    if (rejected) this.metrics.spansRefused.inc({ transport, reason: 'invalid' }, rejected);
+    if (badProject) {
+      this.metrics.spansRefused.inc({ transport, reason: 'project' }, badProject);
+      errors.push(`${badProject} span(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
+    }
+    await this.bus.consume({ spans: groups, logs: [] });
+    return { rejected: rejected + badProject, message: errors.join('; ') };
+  }
+
+  private async logs(body: Buffer, format: WireFormat, header: string | undefined, transport: string): Promise<ExportOutcome> {
+    const request = decodeLogsRequest(body, format);
+    const { accepted, rejected, errors } = validateLogsRequest(request);
+    const groups: LogGroup[] = [];
+    let badProject = 0;
+    let received = 0;
+    for (const rl of accepted.resourceLogs) {
+      const project = projectOf(header, rl.resource.attributes);
+      for (const sl of rl.scopeLogs) {
+        received += sl.logRecords.length;
+        if (project === null) badProject += sl.logRecords.length;
+        else groups.push({ project, resource: rl.resource, scope: sl.scope, records: sl.logRecords });
+      }
+    }
+    this.metrics.logsReceived.inc({ transport }, received + rejected);
+    if (badProject) errors.push(`${badProject} log record(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
+    await this.bus.consume({ spans: [], logs: groups });
+    return { rejected: rejected + badProject, message: errors.join('; ') };
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The ClickHouse schema, as ordered, versioned migrations. A migration never changes once released:
+ * add a new one instead. Each statement is idempotent (IF NOT EXISTS) so a crash mid-way is repaired by
+ * running the list again.
+ *
+ * Design (time-range search at scale):
+ * - `traces` holds one summary row per trace from its root span (plus IN_PROGRESS placeholders for traces
+ *   whose root has not arrived), sorted by (project, request_time) so a time-range search reads a
+ *   contiguous range; `version` lets the root's row win over placeholders at query time.
+ * - `spans` is sorted by (project, trace_id, span_id): a trace lookup is a primary-key range and a resent
+ *   span collapses onto its first copy (ReplacingMergeTree); queries still dedup with LIMIT 1 BY because
+ *   merges are eventual.
+ * - Both are partitioned by day, so TTL drops whole parts and time filters prune partitions.
+ * - Payload columns (inputs, outputs, attributes, events) are ZSTD-compressed; they dominate the bytes.
+ * - non_replicated_deduplication_window makes inserts carrying the same insert_deduplication_token
+ *   idempotent on a single server and in chDB (replicated tables dedup by default).
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+const DEDUP = 'non_replicated_deduplication_window = 1000';
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'spans, traces, events, assessments',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS spans (
+        project LowCardinality(String),
+        trace_id String,
+        span_id String,
+        parent_span_id String,
+        name String,
+        kind LowCardinality(String),
+        span_type LowCardinality(String),
+        start_time_ns UInt64,
+        end_time_ns UInt64,
+        start_time DateTime64(9) MATERIALIZED fromUnixTimestamp64Nano(toInt64(start_time_ns)),
+        status_code LowCardinality(String),
+        status_message String CODEC(ZSTD(3)),
+        service_name LowCardinality(String),
+        scope_name LowCardinality(String),
+        scope_version LowCardinality(String),
+        model LowCardinality(String),
+        provider LowCardinality(String),
+        input_tokens Nullable(UInt64),
+        output_tokens Nullable(UInt64),
+        total_tokens Nullable(UInt64),
+        cache_read_tokens Nullable(UInt64),
+        reasoning_tokens Nullable(UInt64),
+        cost Nullable(Float64),
+        session_id String,
+        user_id String,
+        inputs String CODEC(ZSTD(3)),
+        outputs String CODEC(ZSTD(3)),
+        documents String CODEC(ZSTD(3)),
+        tool_name LowCardinality(String),
+        tool_arguments String CODEC(ZSTD(3)),
+        tool_result String CODEC(ZSTD(3)),
+        tags Map(String, String),
+        metadata Map(String, String),
+        attributes Map(String, String) CODEC(ZSTD(3)),
+        resource_attributes Map(String, String) CODEC(ZSTD(3)),
+        events String CODEC(ZSTD(3)),
+        links String CODEC(ZSTD(3)),
+        INDEX idx_start start_time TYPE minmax GRANULARITY 1,
+        INDEX idx_name name TYPE bloom_filter(0.01) GRANULARITY 4,
+        INDEX idx_span_type span_type TYPE set(32) GRANULARITY 4,
+        INDEX idx_session session_id TYPE bloom_filter(0.01) GRANULARITY 4,
+        INDEX idx_attr_keys mapKeys(attributes) TYPE bloom_filter(0.01) GRANULARITY 4,
+        INDEX idx_tag_keys mapKeys(tags) TYPE bloom_filter(0.01) GRANULARITY 4,
+        INDEX idx_meta_keys mapKeys(metadata) TYPE bloom_filter(0.01) GRANULARITY 4
+      ) ENGINE = ReplacingMergeTree
+      PARTITION BY toDate(start_time)
+      ORDER BY (project, trace_id, span_id)
+      SETTINGS ${DEDUP}`,
+      `CREATE TABLE IF NOT EXISTS traces (
+        project LowCardinality(String),
+        trace_id String,
+        version UInt8,
+        request_time_ns UInt64,
+        request_time DateTime64(9) MATERIALIZED fromUnixTimestamp64Nano(toInt64(request_time_ns)),
+        execution_duration_ns UInt64,
+        state LowCardinality(String),
+        name String,
+        root_span_id String,
+        service_name LowCardinality(String),
+        request_preview String CODEC(ZSTD(3)),
+        response_preview String CODEC(ZSTD(3)),
+        INDEX idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1,
+        INDEX idx_name name TYPE bloom_filter(0.01) GRANULARITY 4,
+        INDEX idx_preview_tokens concat(request_preview, ' ', response_preview) TYPE tokenbf_v1(8192, 3, 0) GRANULARITY 4
+      ) ENGINE = ReplacingMergeTree(version)
+      PARTITION BY toDate(request_time)
+      ORDER BY (project, request_time, trace_id)
+      SETTINGS ${DEDUP}`,
+      `CREATE TABLE IF NOT EXISTS events (
+        project LowCardinality(String),
+        trace_id String,
+        span_id String,
+        time_ns UInt64,
+        time DateTime64(9) MATERIALIZED fromUnixTimestamp64Nano(toInt64(time_ns)),
+        event_id String,
+        event_name LowCardinality(String),
+        severity_number UInt8,
+        severity_text LowCardinality(String),
+        service_name LowCardinality(String),
+        body String CODEC(ZSTD(3)),
+        attributes Map(String, String) CODEC(ZSTD(3)),
+        resource_attributes Map(String, String) CODEC(ZSTD(3))
+      ) ENGINE = ReplacingMergeTree
+      PARTITION BY toDate(time)
+      ORDER BY (project, trace_id, span_id, time_ns, event_id)
+      SETTINGS ${DEDUP}`,
+      `CREATE TABLE IF NOT EXISTS assessments (
+        project LowCardinality(String),
+        trace_id String,
+        assessment_id String,
+        version UInt64,
+        span_id String,
+        name LowCardinality(String),
+        kind LowCardinality(String),
+        value String CODEC(ZSTD(3)),
+        value_text String CODEC(ZSTD(3)),
+        rationale String CODEC(ZSTD(3)),
+        source_type LowCardinality(String),
+        source_id String,
+        error String,
+        metadata Map(String, String),
+        created_time_ns UInt64,
+        created_time DateTime64(9) MATERIALIZED fromUnixTimestamp64Nano(toInt64(created_time_ns)),
+        last_updated_time_ns UInt64,
+        valid UInt8,
+        deleted UInt8,
+        overrides String,
+        INDEX idx_name name TYPE set(256) GRANULARITY 4
+      ) ENGINE = ReplacingMergeTree(version)
+      PARTITION BY toYYYYMM(created_time)
+      ORDER BY (project, trace_id, assessment_id)
+      SETTINGS ${DEDUP}`,
+    ],
+  },
+];
+
+/** Tables whose rows expire after the configured retention, with the time column the TTL uses. */
+export const RETENTION_TABLES: ReadonlyArray<{ table: string; column: string }> = [
+  { table: 'spans', column: 'start_time' },
+  { table: 'traces', column: 'request_time' },
+  { table: 'events', column: 'time' },
+];

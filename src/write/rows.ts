@@ -1,0 +1,248 @@
+import { createHash } from 'node:crypto';
+import type { Json } from '../model/genai.js';
+import type { Attributes, AttrValue, Span } from '../model/otlp.js';
+import { normalizeSpan } from '../normalize/index.js';
+import type { LogGroup, SpanGroup } from '../bus/types.js';
+
+/** One row of the `spans` table, as inserted with JSONEachRow. */
+export interface SpanRow {
+  project: string;
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  name: string;
+  kind: string;
+  span_type: string;
+  start_time_ns: string;
+  end_time_ns: string;
+  status_code: string;
+  status_message: string;
+  service_name: string;
+  scope_name: string;
+  scope_version: string;
+  model: string;
+  provider: string;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  total_tokens: number | null;
+  cache_read_tokens: number | null;
+  reasoning_tokens: number | null;
+  cost: number | null;
+  session_id: string;
+  user_id: string;
+  inputs: string;
+  outputs: string;
+  documents: string;
+  tool_name: string;
+  tool_arguments: string;
+  tool_result: string;
+  tags: Record<string, string>;
+  metadata: Record<string, string>;
+  attributes: Record<string, string>;
+  resource_attributes: Record<string, string>;
+  events: string;
+  links: string;
+}
+
+/** One row of the `traces` table: the summary a search lists. */
+export interface TraceRow {
+  project: string;
+  trace_id: string;
+  /** 2 when built from the root span, 1 for an IN_PROGRESS placeholder. */
+  version: number;
+  request_time_ns: string;
+  execution_duration_ns: string;
+  state: 'OK' | 'ERROR' | 'IN_PROGRESS';
+  name: string;
+  root_span_id: string;
+  service_name: string;
+  request_preview: string;
+  response_preview: string;
+}
+
+export interface EventRow {
+  project: string;
+  trace_id: string;
+  span_id: string;
+  time_ns: string;
+  event_id: string;
+  event_name: string;
+  severity_number: number;
+  severity_text: string;
+  service_name: string;
+  body: string;
+  attributes: Record<string, string>;
+  resource_attributes: Record<string, string>;
+}
+
+const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
+const STATUS = ['UNSET', 'OK', 'ERROR'] as const;
+
+/** Map(String, String) columns hold strings; other attribute values keep their JSON form. */
+export function flattenAttributes(attrs: Attributes): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key in attrs) {
+    const v = attrs[key] as AttrValue;
+    out[key] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return out;
+}
+
+/** Inputs/outputs are stored as JSON text; '' means absent. */
+const jsonText = (v: Json | undefined): string => (v === undefined ? '' : JSON.stringify(v));
+
+/** A preview shows text as text (not as a JSON string literal), cut to `max` characters. */
+export function preview(stored: string, max: number): string {
+  if (stored === '') return '';
+  let text = stored;
+  if (stored.startsWith('"')) {
+    try {
+      text = JSON.parse(stored) as string;
+    } catch {
+      // keep the stored form
+    }
+  }
+  return text.length > max ? text.slice(0, max) : text;
+}
+
+const serviceName = (resourceAttrs: Attributes): string => {
+  const v = resourceAttrs['service.name'];
+  return typeof v === 'string' ? v : '';
+};
+
+export function buildSpanRow(group: SpanGroup, span: Span, resourceAttrs: Record<string, string>): SpanRow {
+  const n = normalizeSpan(span, group.resource, group.scope);
+  return {
+    project: group.project,
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    parent_span_id: span.parentSpanId,
+    name: span.name,
+    kind: SPAN_KINDS[span.kind] ?? 'UNSPECIFIED',
+    span_type: n.spanType,
+    start_time_ns: span.startTimeNs,
+    end_time_ns: span.endTimeNs,
+    status_code: STATUS[span.status.code] ?? 'UNSET',
+    status_message: n.errorMessage,
+    service_name: serviceName(group.resource.attributes),
+    scope_name: group.scope.name,
+    scope_version: group.scope.version,
+    model: n.model,
+    provider: n.provider,
+    input_tokens: n.usage?.input_tokens ?? null,
+    output_tokens: n.usage?.output_tokens ?? null,
+    total_tokens: n.usage?.total_tokens ?? null,
+    cache_read_tokens: n.usage?.cache_read_tokens ?? null,
+    reasoning_tokens: n.usage?.reasoning_tokens ?? null,
+    cost: n.cost,
+    session_id: n.sessionId,
+    user_id: n.userId,
+    inputs: jsonText(n.inputs),
+    outputs: jsonText(n.outputs),
+    documents: n.documents.length ? JSON.stringify(n.documents) : '',
+    tool_name: n.tool?.name ?? '',
+    tool_arguments: n.tool ? jsonText(n.tool.arguments ?? undefined) : '',
+    tool_result: n.tool ? jsonText(n.tool.result ?? undefined) : '',
+    tags: n.tags,
+    metadata: n.metadata,
+    attributes: flattenAttributes(span.attributes),
+    resource_attributes: resourceAttrs,
+    events: span.events.length
+      ? JSON.stringify(span.events.map((e) => ({ name: e.name, time_ns: e.timeNs, attributes: e.attributes })))
+      : '',
+    links: span.links.length
+      ? JSON.stringify(span.links.map((l) => ({ trace_id: l.traceId, span_id: l.spanId, attributes: l.attributes })))
+      : '',
+  };
+}
+
+interface TraceAccumulator {
+  root: SpanRow | null;
+  first: SpanRow;
+  /** Outermost spans with a payload, for previews when the root has none. */
+  firstInput: SpanRow | null;
+  lastOutput: SpanRow | null;
+}
+
+/**
+ * Trace summaries for the traces a batch touches: from the root span when the batch has it, else an
+ * IN_PROGRESS placeholder starting at the batch's earliest span (the root row, version 2, wins at query
+ * time whenever it exists). Previews come from the root's inputs and outputs; when an app leaves its root
+ * bare (as the Vercel AI SDK's users often do), from the earliest-starting span with inputs and the
+ * latest-ending span with outputs in the same batch.
+ */
+export function buildTraceRows(rows: readonly SpanRow[], previewChars: number): TraceRow[] {
+  const byTrace = new Map<string, TraceAccumulator>();
+  for (const r of rows) {
+    const key = `${r.project}\u0000${r.trace_id}`;
+    let acc = byTrace.get(key);
+    if (!acc) byTrace.set(key, (acc = { root: null, first: r, firstInput: null, lastOutput: null }));
+    else if (BigInt(r.start_time_ns) < BigInt(acc.first.start_time_ns)) acc.first = r;
+    if (r.parent_span_id === '') acc.root = r;
+    if (r.inputs && (!acc.firstInput || BigInt(r.start_time_ns) < BigInt(acc.firstInput.start_time_ns))) acc.firstInput = r;
+    if (r.outputs && (!acc.lastOutput || BigInt(r.end_time_ns) > BigInt(acc.lastOutput.end_time_ns))) acc.lastOutput = r;
+  }
+  const out: TraceRow[] = [];
+  for (const { root, first, firstInput, lastOutput } of byTrace.values()) {
+    if (root) {
+      const duration = BigInt(root.end_time_ns) - BigInt(root.start_time_ns);
+      out.push({
+        project: root.project,
+        trace_id: root.trace_id,
+        version: 2,
+        request_time_ns: root.start_time_ns,
+        execution_duration_ns: (duration > 0n ? duration : 0n).toString(),
+        state: root.status_code === 'ERROR' ? 'ERROR' : 'OK',
+        name: root.name,
+        root_span_id: root.span_id,
+        service_name: root.service_name,
+        request_preview: preview(root.inputs || (firstInput?.inputs ?? ''), previewChars),
+        response_preview: preview(root.outputs || (lastOutput?.outputs ?? ''), previewChars),
+      });
+    } else {
+      out.push({
+        project: first.project,
+        trace_id: first.trace_id,
+        version: 1,
+        request_time_ns: first.start_time_ns,
+        execution_duration_ns: '0',
+        state: 'IN_PROGRESS',
+        name: '',
+        root_span_id: '',
+        service_name: first.service_name,
+        request_preview: '',
+        response_preview: '',
+      });
+    }
+  }
+  return out;
+}
+
+export function buildEventRows(group: LogGroup): EventRow[] {
+  const resourceAttrs = flattenAttributes(group.resource.attributes);
+  const service = serviceName(group.resource.attributes);
+  return group.records.map((rec) => {
+    const attributes = flattenAttributes(rec.attributes);
+    const body = rec.body === null || rec.body === '' ? '' : JSON.stringify(rec.body);
+    const time = rec.timeNs !== '0' && rec.timeNs !== '' ? rec.timeNs : rec.observedTimeNs;
+    // Content-derived id: a resent record gets the same id, so ReplacingMergeTree and queries fold it.
+    const eventId = createHash('sha1')
+      .update(`${rec.traceId}|${rec.spanId}|${time}|${rec.eventName}|${body}|${JSON.stringify(attributes)}`)
+      .digest('hex')
+      .slice(0, 16);
+    return {
+      project: group.project,
+      trace_id: rec.traceId,
+      span_id: rec.spanId,
+      time_ns: time || '0',
+      event_id: eventId,
+      event_name: rec.eventName,
+      severity_number: rec.severityNumber,
+      severity_text: rec.severityText,
+      service_name: service,
+      body,
+      attributes,
+      resource_attributes: resourceAttrs,
+    };
+  });
+}

@@ -1,0 +1,56 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { classifyStoreError } from '../errors/pipeline-error.js';
+import type { Consumer, IngestBatch } from '../bus/types.js';
+import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes, type EventRow, type SpanRow } from './rows.js';
+import type { Metrics } from '../service/metrics.js';
+
+export interface StoreWriterOptions {
+  previewChars: number;
+}
+
+/**
+ * The write stage: normalizes a batch into rows and inserts them. Spans go in before trace summaries, so
+ * a summary never points at spans that are not there; a failure anywhere rejects the whole batch and the
+ * caller retries it, which is harmless because repeated rows fold at query time.
+ */
+export class StoreWriter implements Consumer {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly opts: StoreWriterOptions,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  async consume(batch: IngestBatch, dedupToken?: string): Promise<void> {
+    const spanRows: SpanRow[] = [];
+    for (const group of batch.spans) {
+      const resourceAttrs = flattenAttributes(group.resource.attributes);
+      for (const span of group.spans) spanRows.push(buildSpanRow(group, span, resourceAttrs));
+    }
+    const eventRows: EventRow[] = [];
+    for (const group of batch.logs) eventRows.push(...buildEventRows(group));
+    const traceRows = buildTraceRows(spanRows, this.opts.previewChars);
+
+    const started = performance.now();
+    try {
+      if (spanRows.length) await this.insert('spans', spanRows, dedupToken);
+      if (traceRows.length) await this.insert('traces', traceRows, dedupToken);
+      if (eventRows.length) await this.insert('events', eventRows, dedupToken);
+    } catch (err) {
+      this.metrics?.writeFailures.inc({ error: classifyStoreError(err).errorClass });
+      throw classifyStoreError(err);
+    }
+    this.metrics?.insertSeconds.observe((performance.now() - started) / 1000);
+    this.metrics?.spansWritten.inc(spanRows.length);
+    this.metrics?.eventsWritten.inc(eventRows.length);
+  }
+
+  private async insert(table: string, values: object[], dedupToken: string | undefined): Promise<void> {
+    await this.client.insert({
+      table,
+      values,
+      format: 'JSONEachRow',
+      // A token per (batch, table) makes a re-delivered batch a no-op insert (see design notes).
+      clickhouse_settings: dedupToken ? { insert_deduplication_token: `${dedupToken}:${table}` } : {},
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { API_ERRORS } from '../../src/api/errors.js';
+import { SETTINGS } from '../../src/config/load.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+describe('README stays in sync with the code', () => {
+  it('documents every API error code with its status', () => {
+    for (const [code, { status }] of Object.entries(API_ERRORS)) {
+      expect(readme, code).toMatch(new RegExp(`\\| \`${code}\` \\| ${status} \\|`));
+    }
+    const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \| \d{3} \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.keys(API_ERRORS).sort());
+  });
+
+  it('documents every setting with its environment variable and flag', () => {
+    for (const s of SETTINGS) {
+      expect(readme, s.path).toContain(`| \`${s.path}\` | \`${s.env}\` | \`--${s.flag}\` |`);
+    }
+  });
+});
