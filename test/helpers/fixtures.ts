@@ -19,7 +19,8 @@ export interface FixtureFacts {
     session?: string;
     user?: string;
     documents: number;
-    token_usage: { input_tokens: number; output_tokens: number; total_tokens: number };
+    /** Absent for the trace whose LLM call failed. */
+    token_usage?: { input_tokens: number; output_tokens: number; total_tokens: number };
     email: string;
     state: 'OK' | 'ERROR';
   }>;

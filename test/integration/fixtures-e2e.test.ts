@@ -51,10 +51,10 @@ describe.each(FIXTURE_NAMES)('fixture %s', (name) => {
     for (const f of facts.traces) {
       const info = traces.find((x) => x.trace_id === f.trace_id) as TraceInfoView;
       expect(info.state).toBe(f.state);
-      expect(info.token_usage).toEqual(f.token_usage);
+      expect(info.token_usage).toEqual(f.token_usage ?? { input_tokens: 0, output_tokens: 0, total_tokens: 0 });
       if (f.state === 'OK') expect(info.models.length).toBeGreaterThan(0);
       expect(info.execution_time_ms).toBeGreaterThanOrEqual(0);
-      expect(info.request_preview).toContain(f.customer_name);
+      expect(info.request_preview).toContain(f.user_instructions);
       if (f.session) expect(info.session_id).toBe(f.session);
       if (f.user) expect(info.user_id).toBe(f.user);
     }
@@ -77,14 +77,15 @@ describe.each(FIXTURE_NAMES)('fixture %s', (name) => {
       const llm = llmSpans(d.spans);
       for (const s of llm) {
         expect(s.model).toMatch(/gpt|error-model/);
-        expect(s.inputs).not.toBeNull();
+        // @opentelemetry/instrumentation-openai sends message content as log events, not in the fixture.
+        if (name !== 'otel-genai') expect(s.inputs).not.toBeNull();
       }
       if (f.state === 'OK') {
         expect(llm.length).toBeGreaterThan(0);
         const withUsage = llm.filter((s) => s.token_usage !== null);
         expect(withUsage.length).toBeGreaterThan(0);
         expect(withUsage[withUsage.length - 1]?.token_usage).toEqual(f.token_usage);
-        expect(llm.some((s) => text(s.outputs).includes('Dear customer'))).toBe(true);
+        if (name !== 'otel-genai') expect(llm.some((s) => text(s.outputs).includes('Dear customer'))).toBe(true);
       }
 
       if (name !== 'vercel') {
@@ -94,7 +95,10 @@ describe.each(FIXTURE_NAMES)('fixture %s', (name) => {
         expect(docs).toHaveLength(f.documents);
         for (const doc of docs) {
           expect(doc.content).toBeTruthy();
-          expect(typeof doc.score).toBe('number');
+          expect(doc.id).toContain(f.customer_name);
+          // Only OpenInference and the OTel GenAI retrieval attributes carry scores; MLflow carries a URI.
+          if (name === 'openinference' || name === 'otel-genai') expect(typeof doc.score).toBe('number');
+          if (name === 'mlflow') expect(doc.uri).toMatch(/^crm:\/\//);
         }
       }
       expect(d.info.trace_id).toBe(f.trace_id);

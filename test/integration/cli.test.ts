@@ -1,0 +1,102 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureSpans } from '../helpers/fixtures.js';
+import { exportSpans } from '../helpers/exporters.js';
+import { removeDir } from '../helpers/app.js';
+
+/** The built `tracehouse` bin, run with plain node as a user would (npm test builds dist/ first). */
+const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+let child: ChildProcess | null = null;
+let dataDir = '';
+let ports = { grpc: 0, http: 0, api: 0 };
+let stderr = '';
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tracehouse-cli-'));
+  ports = { grpc: await freePort(), http: await freePort(), api: await freePort() };
+  child = spawn(
+    process.execPath,
+    [BIN, 'start', '--data-dir', dataDir, '--grpc-port', String(ports.grpc), '--http-port', String(ports.http), '--api-port', String(ports.api), '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const deadline = Date.now() + 60_000;
+  while (!stderr.includes('tracehouse is up')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`start failed: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  removeDir(dataDir);
+});
+
+describe('tracehouse start', () => {
+  it('serves OTLP/gRPC, OTLP/HTTP and the API, and the traces command reads them back', async () => {
+    const ready = await fetch(`http://127.0.0.1:${ports.api}/readyz`);
+    expect(ready.status).toBe(200);
+    const endpoint = { http: `http://127.0.0.1:${ports.http}`, grpc: `http://127.0.0.1:${ports.grpc}` };
+    expect((await exportSpans('grpc', endpoint, fixtureSpans('mlflow'))).code).toBe(0);
+    expect((await exportSpans('proto', endpoint, fixtureSpans('vercel'), 'vercel')).code).toBe(0);
+
+    const out = spawnSync(process.execPath, [BIN, 'traces', "trace.status = 'ERROR'", '--api-url', `http://127.0.0.1:${ports.api}`], { encoding: 'utf8' });
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^TRACE ID\s+TIME\s+STATE/);
+    expect(out.stdout).toContain('generate_sales_email');
+    expect(out.stdout).toMatch(/1 trace\(s\)/);
+
+    const json = spawnSync(process.execPath, [BIN, 'traces', '--project', 'vercel', '--json', '--api-url', `http://127.0.0.1:${ports.api}`], { encoding: 'utf8' });
+    expect((JSON.parse(json.stdout) as { traces: unknown[] }).traces).toHaveLength(5);
+
+    const bad = spawnSync(process.execPath, [BIN, 'traces', 'trace.status =', '--api-url', `http://127.0.0.1:${ports.api}`], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/position/);
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
+    child?.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
+
+describe('tracehouse with bad settings', () => {
+  it('refuses to start and names the setting and what is allowed', () => {
+    const r = spawnSync(process.execPath, [BIN, 'start', '--store', 'postgres'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/store\.kind/);
+    expect(r.stderr).toMatch(/embedded/);
+    const port = spawnSync(process.execPath, [BIN, 'start', '--api-port', 'x'], { encoding: 'utf8', timeout: 30_000 });
+    expect(port.status).toBe(1);
+    expect(port.stderr).toMatch(/--api-port: api\.port must be an integer/);
+  });
+
+  it('migrates a fresh data directory and says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tracehouse-migrate-'));
+    try {
+      const r = spawnSync(process.execPath, [BIN, 'migrate', '--data-dir', dir], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/schema at version 1 \(applied 1\)/);
+      const again = spawnSync(process.execPath, [BIN, 'migrate', '--data-dir', dir], { encoding: 'utf8', timeout: 60_000 });
+      expect(again.stdout).toMatch(/up to date/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
