@@ -88,7 +88,8 @@ describe.each(FIXTURE_NAMES)('fixture %s', (name) => {
         if (name !== 'otel-genai') expect(llm.some((s) => text(s.outputs).includes('Dear customer'))).toBe(true);
       }
 
-      if (name !== 'vercel') {
+      // Traceloop's retriever is a generic `task`, recognised by the documents it returns: none, no retriever.
+      if (name !== 'vercel' && !(name === 'traceloop' && f.documents === 0)) {
         const retrievers = d.spans.filter((s) => s.span_type === 'RETRIEVER');
         expect(retrievers.length, 'one retriever span').toBe(1);
         const docs = (retrievers[0] as SpanView).documents;
