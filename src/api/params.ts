@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ApiError } from './errors.js';
 import { parseTimeToNs } from '../query/time.js';
+import { DEFAULT_PROJECT, PROJECT_RE, PROJECT_RULE } from '../model/project.js';
 
-const PROJECT_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+export const projectSchema = z.string().regex(PROJECT_RE, `must be ${PROJECT_RULE}`).default(DEFAULT_PROJECT);
 
 const time = z.string().transform((v, ctx) => {
   const ns = parseTimeToNs(v);
@@ -15,7 +16,7 @@ const time = z.string().transform((v, ctx) => {
 
 export const searchQuerySchema = z
   .object({
-    project: z.string().regex(PROJECT_RE, 'must be 1-128 letters, digits, ".", "_", ":" or "-"').default('default'),
+    project: projectSchema,
     filter: z.string().max(10_000).default(''),
     from: time.optional(),
     to: time.optional(),
@@ -27,7 +28,7 @@ export const searchQuerySchema = z
 
 export const traceQuerySchema = z
   .object({
-    project: z.string().regex(PROJECT_RE, 'must be 1-128 letters, digits, ".", "_", ":" or "-"').default('default'),
+    project: projectSchema,
     tree: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
   })
   .strict();

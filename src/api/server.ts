@@ -22,11 +22,13 @@ export interface ApiServerOptions {
   port: number;
 }
 
-type Handler = (req: IncomingMessage, url: URL, match: RegExpExecArray) => Promise<unknown>;
-interface Route {
+export type Handler = (req: IncomingMessage, url: URL, match: RegExpExecArray) => Promise<unknown>;
+export interface Route {
   method: string;
   pattern: RegExp;
   handler: Handler;
+  /** Status of a successful answer (200 unless said). */
+  status?: number;
 }
 
 /** Health checks that the service assembly provides: liveness is this process, readiness its dependencies. */
@@ -87,7 +89,7 @@ export class ApiServer {
         if (!m) continue;
         pathMatched = true;
         if (route.method !== req.method) continue;
-        return this.json(res, 200, await route.handler(req, url, m));
+        return this.json(res, route.status ?? 200, await route.handler(req, url, m));
       }
       if (pathMatched) throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
       throw new ApiError('NOT_FOUND', `no route for ${url.pathname}`);
@@ -104,6 +106,8 @@ export class ApiServer {
       return new ApiError('INVALID_FILTER', err.message, { position: err.position, expected: err.expected });
     }
     const code = (err as { code?: unknown } | null)?.code;
+    // ClickHouse rejects an RLIKE pattern that RE2 cannot compile only when the query runs.
+    if (code === '427') return new ApiError('INVALID_FILTER', `invalid regular expression: ${(err as Error).message.split('\n')[0]}`, { expected: 'an RE2 regular expression' });
     if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND)$/.test(code)) {
       return new ApiError('UNAVAILABLE', `store unavailable: ${(err as Error).message}`);
     }

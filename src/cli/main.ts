@@ -6,6 +6,7 @@ import { startApp } from '../service/app.js';
 import { openStore, StoreSetupError } from '../store/client.js';
 import { applyRetention, migrate } from '../store/migrate.js';
 import { runTracesCommand } from './traces.js';
+import { runAssessCommand } from './assess.js';
 
 const USAGE = `tracehouse — OTLP ingestion and search for GenAI traces
 
@@ -14,6 +15,9 @@ Usage:
   tracehouse migrate [options]            create or upgrade the ClickHouse schema, then exit
   tracehouse traces  ["<filter>"] [--from T] [--to T] [--limit N] [--project P] [--json] [--api-url URL]
                                           search traces through a running API
+  tracehouse feedback <trace_id> --name N --value V [--rationale T] [--source-id ID] [--source-type T]
+  tracehouse expect   <trace_id> --name N --value V [--rationale T] [--source-id ID]
+                                          record feedback or a ground-truth expectation through the API
 
 Options (each also settable in the YAML file or the environment; see README "Configuration"):
   --config FILE                           YAML config file (env TRACEHOUSE_CONFIG)
@@ -40,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (command === 'traces') return runTracesCommand(rest);
+  if (command === 'feedback') return runAssessCommand('feedback', rest);
+  if (command === 'expect') return runAssessCommand('expectation', rest);
 
   const { values } = parseArgs({
     args: rest,

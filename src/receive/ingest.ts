@@ -4,14 +4,13 @@ import type { Attributes } from '../model/otlp.js';
 import { decodeLogsRequest, decodeTraceRequest } from '../otlp/decode.js';
 import { validateLogsRequest, validateTraceRequest } from '../otlp/validate.js';
 import type { Metrics } from '../service/metrics.js';
+import { DEFAULT_PROJECT, PROJECT_RE, PROJECT_RULE } from '../model/project.js';
 
 export type Signal = 'traces' | 'logs';
 export type WireFormat = 'protobuf' | 'json';
 
 export const PROJECT_HEADER = 'x-tracehouse-project';
 export const PROJECT_ATTRIBUTE = 'tracehouse.project';
-export const DEFAULT_PROJECT = 'default';
-const PROJECT_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 export interface ExportOutcome {
   /** Items dropped through partial success, and why. */
@@ -21,7 +20,7 @@ export interface ExportOutcome {
 
 export function checkProjectName(name: string, origin: string): string {
   if (!PROJECT_RE.test(name)) {
-    throw permanent(`${origin} "${name.slice(0, 64)}" is not a valid project name: use 1-128 letters, digits, '.', '_', ':' or '-'`);
+    throw permanent(`${origin} "${name.slice(0, 64)}" is not a valid project name: use ${PROJECT_RULE}`);
   }
   return name;
 }

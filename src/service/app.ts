@@ -10,6 +10,8 @@ import { GrpcReceiver } from '../receive/grpc-receiver.js';
 import { TraceReader } from '../query/trace-reader.js';
 import { ApiServer } from '../api/server.js';
 import { Metrics } from './metrics.js';
+import { AssessmentStore } from '../assessments/store.js';
+import { assessmentRoutes } from '../api/assessment-routes.js';
 
 export interface RunningApp {
   readonly config: Readonly<Config>;
@@ -62,7 +64,8 @@ export async function startApp(config: Readonly<Config>, log: Logger): Promise<R
     };
     let api: ApiServer | null = null;
     if (config.api.enabled) {
-      api = new ApiServer(config.api, new TraceReader(store.reader), metrics, readiness, log);
+      const assessments = new AssessmentStore(store.writer, store.reader);
+      api = new ApiServer(config.api, new TraceReader(store.reader), metrics, readiness, log, assessmentRoutes(assessments));
       await api.start();
       const a = api;
       stops.push(() => a.shutdown());

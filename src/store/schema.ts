@@ -12,6 +12,9 @@
  *   merges are eventual.
  * - Both are partitioned by day, so TTL drops whole parts and time filters prune partitions.
  * - Payload columns (inputs, outputs, attributes, events) are ZSTD-compressed; they dominate the bytes.
+ * - `assessments` keeps every version of every assessment (plain MergeTree: an edit, an override or a
+ *   delete is a new row with a higher `version`), so the history of who said what when survives merges;
+ *   queries take the highest version per assessment_id.
  * - non_replicated_deduplication_window makes inserts carrying the same insert_deduplication_token
  *   idempotent on a single server and in chDB (replicated tables dedup by default).
  */
@@ -138,7 +141,7 @@ export const MIGRATIONS: readonly Migration[] = [
         deleted UInt8,
         overrides String,
         INDEX idx_name name TYPE set(256) GRANULARITY 4
-      ) ENGINE = ReplacingMergeTree(version)
+      ) ENGINE = MergeTree
       PARTITION BY toYYYYMM(created_time)
       ORDER BY (project, trace_id, assessment_id)
       SETTINGS ${DEDUP}`,

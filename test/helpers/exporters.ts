@@ -18,7 +18,7 @@ export async function exportSpans(
   spans: ReadableSpan[],
   project?: string,
 ): Promise<{ code: number; error?: Error }> {
-  const headers = project ? { 'x-tracehouse-project': project } : {};
+  const headers: Record<string, string> = project ? { 'x-tracehouse-project': project } : {};
   let exporter: SpanExporterLike;
   if (kind === 'grpc') {
     const metadata = new Metadata();

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { assessmentRow, nowNs, type AssessmentRecord } from './model.js';
+import { readAssessments, type AssessmentRow } from '../query/assessments.js';
+import type { Json } from '../model/genai.js';
+
+export type NewAssessment = Omit<AssessmentRecord, 'assessmentId' | 'version' | 'createdTimeNs' | 'lastUpdatedTimeNs' | 'deleted' | 'overrides' | 'valid'> & {
+  valid?: boolean;
+  overrides?: string;
+};
+
+export type AssessmentPatch = Partial<Pick<AssessmentRecord, 'value' | 'rationale' | 'metadata'>>;
+
+const COLUMNS =
+  'trace_id, assessment_id, version, span_id, name, kind, value, rationale, source_type, source_id, error, metadata, created_time_ns, last_updated_time_ns, valid, deleted, overrides';
+
+function fromRow(project: string, r: AssessmentRow): AssessmentRecord {
+  return {
+    project,
+    traceId: r.trace_id,
+    assessmentId: r.assessment_id,
+    version: BigInt(r.version),
+    spanId: r.span_id,
+    name: r.name,
+    kind: r.kind as AssessmentRecord['kind'],
+    value: JSON.parse(r.value) as Json,
+    rationale: r.rationale,
+    sourceType: r.source_type as AssessmentRecord['sourceType'],
+    sourceId: r.source_id,
+    error: r.error,
+    metadata: r.metadata,
+    createdTimeNs: BigInt(r.created_time_ns),
+    lastUpdatedTimeNs: BigInt(r.last_updated_time_ns),
+    valid: Number(r.valid) === 1,
+    deleted: Number(r.deleted) === 1,
+    overrides: r.overrides,
+  };
+}
+
+/**
+ * Assessments as an append-only log of versions: creating, editing, invalidating and deleting each insert
+ * one row; readers take the highest version per id. Two writers never lose each other's assessments
+ * because each create has its own id.
+ */
+export class AssessmentStore {
+  constructor(
+    private readonly writer: ClickHouseClient,
+    private readonly reader: ClickHouseClient,
+  ) {}
+
+  async insert(records: readonly AssessmentRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.writer.insert({ table: 'assessments', values: records.map(assessmentRow), format: 'JSONEachRow' });
+  }
+
+  async create(a: NewAssessment, id: string = `a-${randomUUID().replace(/-/g, '')}`): Promise<AssessmentRecord> {
+    const now = nowNs();
+    const record: AssessmentRecord = {
+      ...a,
+      assessmentId: id,
+      version: now,
+      createdTimeNs: now,
+      lastUpdatedTimeNs: now,
+      valid: a.valid ?? true,
+      deleted: false,
+      overrides: a.overrides ?? '',
+    };
+    await this.insert([record]);
+    return record;
+  }
+
+  /** Current versions of a trace's assessments, deleted ones left out, oldest first. */
+  async list(project: string, traceId: string): Promise<AssessmentRecord[]> {
+    return (await readAssessments(this.reader, project, [traceId])).map((r) => fromRow(project, r));
+  }
+
+  /** Current version of one assessment of a trace; null when unknown or deleted. */
+  async get(project: string, traceId: string, assessmentId: string): Promise<AssessmentRecord | null> {
+    const history = await this.history(project, traceId, assessmentId);
+    const current = history[history.length - 1];
+    return current && !current.deleted ? current : null;
+  }
+
+  /** Every version, oldest first. */
+  async history(project: string, traceId: string, assessmentId: string): Promise<AssessmentRecord[]> {
+    const rs = await this.reader.query({
+      query: `SELECT ${COLUMNS} FROM assessments
+              WHERE project = {project:String} AND trace_id = {trace:String} AND assessment_id = {id:String}
+              ORDER BY version LIMIT 1 BY version`,
+      query_params: { project, trace: traceId, id: assessmentId },
+      format: 'JSONEachRow',
+    });
+    return (await rs.json<AssessmentRow>()).map((r) => fromRow(project, r));
+  }
+
+  async update(current: AssessmentRecord, patch: AssessmentPatch): Promise<AssessmentRecord> {
+    const now = nowNs();
+    const next: AssessmentRecord = {
+      ...current,
+      ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)),
+      version: now > current.version ? now : current.version + 1n,
+      lastUpdatedTimeNs: now,
+    };
+    await this.insert([next]);
+    return next;
+  }
+
+  async remove(current: AssessmentRecord): Promise<void> {
+    const now = nowNs();
+    await this.insert([{ ...current, deleted: true, version: now > current.version ? now : current.version + 1n, lastUpdatedTimeNs: now }]);
+  }
+
+  /**
+   * Replaces a feedback with a new one that points back at it, and marks the old one invalid (as
+   * mlflow.override_feedback does). The new assessment is written first: a crash in between leaves both
+   * valid, never neither.
+   */
+  async override(current: AssessmentRecord, replacement: Omit<NewAssessment, 'project' | 'traceId' | 'name' | 'kind' | 'spanId'>): Promise<AssessmentRecord> {
+    const created = await this.create({
+      ...replacement,
+      project: current.project,
+      traceId: current.traceId,
+      spanId: current.spanId,
+      name: current.name,
+      kind: current.kind,
+      overrides: current.assessmentId,
+    });
+    const now = nowNs();
+    await this.insert([{ ...current, valid: false, version: now > current.version ? now : current.version + 1n, lastUpdatedTimeNs: now }]);
+    return created;
+  }
+}

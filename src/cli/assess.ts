@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { SOURCE_TYPES } from '../assessments/model.js';
+
+const optionsSchema = z
+  .object({
+    name: z.string().min(1, 'is required'),
+    value: z.string({ error: 'is required' }),
+    rationale: z.string().optional(),
+    'source-id': z.string().optional(),
+    'source-type': z.enum(SOURCE_TYPES).optional(),
+    'span-id': z.string().optional(),
+    project: z.string().default('default'),
+    'api-url': z.url().default(process.env.TRACEHOUSE_API_URL ?? 'http://localhost:8080'),
+  })
+  .strict();
+
+/** `--value` is JSON when it parses (true, 0.8, {"a":1}), otherwise the text itself. */
+function parseValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
+/** `tracehouse feedback|expect <trace_id> --name … --value …`: records an assessment through the API. */
+export async function runAssessCommand(kind: 'feedback' | 'expectation', argv: string[]): Promise<number> {
+  const command = kind === 'feedback' ? 'feedback' : 'expect';
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      name: { type: 'string' },
+      value: { type: 'string' },
+      rationale: { type: 'string' },
+      'source-id': { type: 'string' },
+      'source-type': { type: 'string' },
+      'span-id': { type: 'string' },
+      project: { type: 'string' },
+      'api-url': { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const traceId = positionals[0];
+  if (!traceId || positionals.length > 1) {
+    process.stderr.write(`usage: tracehouse ${command} <trace_id> --name NAME --value VALUE [--rationale TEXT] [--source-id ID]\n`);
+    return 2;
+  }
+  const parsed = optionsSchema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    process.stderr.write(`tracehouse ${command}: --${issue?.path.join('.')}: ${issue?.message}\n`);
+    return 2;
+  }
+  const o = parsed.data;
+  const body = {
+    name: o.name,
+    kind,
+    value: parseValue(o.value),
+    ...(o.rationale !== undefined ? { rationale: o.rationale } : {}),
+    ...(o['span-id'] ? { span_id: o['span-id'] } : {}),
+    // Whoever types this command is a person, so the source is HUMAN unless told otherwise.
+    source: { source_type: o['source-type'] ?? 'HUMAN', ...(o['source-id'] ? { source_id: o['source-id'] } : {}) },
+  };
+  const url = new URL(`/api/v1/traces/${encodeURIComponent(traceId)}/assessments`, o['api-url']);
+  url.searchParams.set('project', o.project);
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch (err) {
+    process.stderr.write(`tracehouse ${command}: cannot reach the API at ${o['api-url']} (${(err as Error).message}); is "tracehouse start" running?\n`);
+    return 1;
+  }
+  const answer = (await res.json()) as { assessment?: { assessment_id: string }; error?: { message: string } };
+  if (!res.ok) {
+    process.stderr.write(`tracehouse ${command}: ${answer.error?.message ?? res.statusText}\n`);
+    return 1;
+  }
+  process.stdout.write(`${answer.assessment?.assessment_id}\n`);
+  return 0;
+}
