@@ -69,6 +69,27 @@ describe('tracehouse start', () => {
     expect(bad.stderr).toMatch(/position/);
   });
 
+  it('records feedback and expectations that show up on the trace', async () => {
+    const api = `http://127.0.0.1:${ports.api}`;
+    const traceId = 'f312d126c4b03e8ed1710fcd3ca55452';
+    const fb = spawnSync(process.execPath, [BIN, 'feedback', traceId, '--name', 'helpful', '--value', 'true', '--rationale', 'clear email', '--source-id', 'alice', '--api-url', api], { encoding: 'utf8' });
+    expect(fb.status, fb.stderr).toBe(0);
+    expect(fb.stdout.trim()).toMatch(/^a-[0-9a-f]{32}$/);
+    const ex = spawnSync(process.execPath, [BIN, 'expect', traceId, '--name', 'expected_response', '--value', 'A short follow-up email', '--api-url', api], { encoding: 'utf8' });
+    expect(ex.status, ex.stderr).toBe(0);
+    const res = await fetch(`${api}/api/v1/traces/${traceId}/assessments`);
+    const body = (await res.json()) as { assessments: Array<{ name: string; kind: string; value: unknown; rationale: string; source: { source_type: string; source_id: string } }> };
+    expect(body.assessments).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'helpful', kind: 'feedback', value: true, rationale: 'clear email', source: { source_type: 'HUMAN', source_id: 'alice' } }),
+        expect.objectContaining({ name: 'expected_response', kind: 'expectation', value: 'A short follow-up email' }),
+      ]),
+    );
+    const bad = spawnSync(process.execPath, [BIN, 'feedback', traceId, '--name', 'x', '--value', '1', '--source-type', 'ROBOT', '--api-url', api], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/source-type/);
+  });
+
   it('drains and exits 0 on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
     child?.kill('SIGTERM');
