@@ -2,42 +2,19 @@
 // Checks that kafkajs can do everything the tracehouse Kafka bus relies on
 // against a real broker (started by deploy/local/kafka.sh).
 //
-//   node test/kafka/kafkajs-compat.mjs 127.0.0.1:19092
+//   node deploy/local/kafkajs-compat.mjs 127.0.0.1:19092
 //
 // Each check prints `ok` or `FAIL` with the error (class, type, code, message);
 // the exit code is 0 only when every check passed. All topic and group names are
 // unique per run, and the topic is deleted at the end, so the script can be
 // rerun against the same broker.
-//
-// kafkajs is resolved from the project's node_modules; KAFKAJS_PATH may point at
-// another installed copy of the package (a directory) when it is not there.
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
+import kafkajs from 'kafkajs';
 
 const require = createRequire(import.meta.url);
-
-async function loadKafkajs() {
-  try {
-    return await import('kafkajs');
-  } catch (err) {
-    if (!process.env.KAFKAJS_PATH) {
-      console.error('kafkajs is not installed in this project; set KAFKAJS_PATH to a kafkajs package dir');
-      throw err;
-    }
-    return require(process.env.KAFKAJS_PATH);
-  }
-}
-
-const kafkajs = await loadKafkajs();
-const { Kafka, CompressionTypes, Partitioners, logLevel } = kafkajs.default ?? kafkajs;
-const kafkajsVersion = (() => {
-  try {
-    const base = process.env.KAFKAJS_PATH ?? 'kafkajs';
-    return require(`${base}/package.json`).version;
-  } catch {
-    return 'unknown';
-  }
-})();
+const { Kafka, CompressionTypes, Partitioners, logLevel } = kafkajs;
+const kafkajsVersion = require('kafkajs/package.json').version;
 
 const brokers = (process.argv[2] ?? process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
