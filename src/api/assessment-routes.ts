@@ -1,18 +1,62 @@
 import type { IncomingMessage } from 'node:http';
-import type { AssessmentStore } from '../assessments/store.js';
+import type { AssessmentStore, NewAssessment } from '../assessments/store.js';
 import type { AssessmentRecord } from '../assessments/model.js';
-import { createAssessmentSchema, defaultSource, overrideAssessmentSchema, patchAssessmentSchema } from '../assessments/input.js';
+import {
+  createAssessmentSchema,
+  defaultSource,
+  overrideAssessmentSchema,
+  patchAssessmentSchema,
+  type CreateAssessmentInput,
+} from '../assessments/input.js';
 import type { AssessmentView } from '../query/views.js';
 import { nsToIso } from '../query/views.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
-import { parseWith, projectSchema, queryObject, traceIdSchema } from './params.js';
+import { parseWith, projectSchema, queryObject, timeParam, traceIdSchema } from './params.js';
+import { parseBucket, type StatsBucket, type StatsParams } from '../query/assessment-stats.js';
 import type { Route } from './server.js';
 import { z } from 'zod';
+
+const statsQuery = z
+  .object({
+    project: projectSchema,
+    name: z.array(z.string().min(1).max(256)).max(50).default([]),
+    from: timeParam.optional(),
+    to: timeParam.optional(),
+    bucket: z
+      .string()
+      .default('1h')
+      .transform((v, ctx) => {
+        const s = parseBucket(v);
+        if (s === null) {
+          ctx.addIssue({ code: 'custom', message: 'must be like 15m, 1h, 1d or a number of seconds' });
+          return z.NEVER;
+        }
+        return s;
+      }),
+  })
+  .strict();
 
 const assessmentIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'is not an assessment id');
 const listQuery = z.object({ project: projectSchema }).strict();
 const getQuery = z.object({ project: projectSchema, history: z.enum(['true', 'false']).default('false') }).strict();
+
+function newAssessment(project: string, traceId: string, input: CreateAssessmentInput): NewAssessment {
+  const src = { ...defaultSource(input.kind), ...input.source };
+  return {
+    project,
+    traceId,
+    spanId: input.span_id ?? '',
+    name: input.name,
+    kind: input.kind,
+    value: input.value,
+    rationale: input.rationale,
+    sourceType: src.source_type,
+    sourceId: src.source_id ?? 'default',
+    error: input.error ?? '',
+    metadata: input.metadata,
+  };
+}
 
 export function recordView(a: AssessmentRecord): AssessmentView {
   return {
@@ -37,7 +81,7 @@ export function recordView(a: AssessmentRecord): AssessmentView {
  * Feedback and expectations on traces: create, read, edit, override, delete. A trace id that has no
  * spans yet is accepted: feedback often arrives before the exporter flushes the trace.
  */
-export function assessmentRoutes(store: AssessmentStore): Route[] {
+export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams) => Promise<StatsBucket[]>): Route[] {
   const ids = (m: RegExpExecArray): { traceId: string; assessmentId?: string } => ({
     traceId: parseWith(traceIdSchema, decodeURIComponent(m[1] as string).toLowerCase()),
     ...(m[2] ? { assessmentId: parseWith(assessmentIdSchema, decodeURIComponent(m[2])) } : {}),
@@ -54,6 +98,20 @@ export function assessmentRoutes(store: AssessmentStore): Route[] {
 
   return [
     {
+      method: 'GET',
+      pattern: /^\/api\/v1\/assessments$/,
+      handler: async (_req, url) => {
+        const q = parseWith(statsQuery, queryObject(url.searchParams, ['name']));
+        const toNs = q.to ?? BigInt(Date.now()) * 1_000_000n;
+        const fromNs = q.from ?? toNs - 86_400_000_000_000n;
+        if (fromNs >= toNs) throw new ApiError('INVALID_PARAMETER', '`from` must be before `to`', { parameter: 'from' });
+        if ((toNs - fromNs) / 1_000_000_000n / BigInt(q.bucket) > 10_000n) {
+          throw new ApiError('INVALID_PARAMETER', 'more than 10,000 buckets: widen `bucket` or narrow the range', { parameter: 'bucket' });
+        }
+        return { buckets: await stats({ project: q.project, names: q.name, fromNs, toNs, bucketSeconds: q.bucket }) };
+      },
+    },
+    {
       method: 'POST',
       pattern: /^\/api\/v1\/traces\/([^/]+)\/assessments$/,
       status: 201,
@@ -61,21 +119,22 @@ export function assessmentRoutes(store: AssessmentStore): Route[] {
         const { traceId } = ids(m);
         const { project } = parseWith(listQuery, queryObject(url.searchParams));
         const input = parseWith(createAssessmentSchema, await body(req));
-        const src = { ...defaultSource(input.kind), ...input.source };
-        const created = await store.create({
-          project,
-          traceId,
-          spanId: input.span_id ?? '',
-          name: input.name,
-          kind: input.kind,
-          value: input.value,
-          rationale: input.rationale,
-          sourceType: src.source_type,
-          sourceId: src.source_id ?? 'default',
-          error: '',
-          metadata: input.metadata,
-        });
-        return { assessment: recordView(created) };
+        return { assessment: recordView(await store.create(newAssessment(project, traceId, input))) };
+      },
+    },
+    {
+      // Create or replace under a caller-chosen id: scorers derive ids from (trace, scorer, version) so
+      // re-scoring a trace rewrites its verdict instead of adding another.
+      method: 'PUT',
+      pattern: one,
+      handler: async (req, url, m) => {
+        const { traceId, assessmentId } = ids(m);
+        const { project } = parseWith(listQuery, queryObject(url.searchParams));
+        const input = parseWith(createAssessmentSchema, await body(req));
+        const previous = (await store.history(project, traceId, assessmentId as string)).at(-1);
+        const next = newAssessment(project, traceId, input);
+        const saved = previous ? await store.update({ ...previous, ...next, deleted: false, valid: true }, {}) : await store.create(next, assessmentId);
+        return { assessment: recordView(saved) };
       },
     },
     {

@@ -5,7 +5,7 @@ import { DEFAULT_PROJECT, PROJECT_RE, PROJECT_RULE } from '../model/project.js';
 
 export const projectSchema = z.string().regex(PROJECT_RE, `must be ${PROJECT_RULE}`).default(DEFAULT_PROJECT);
 
-const time = z.string().transform((v, ctx) => {
+export const timeParam = z.string().transform((v, ctx) => {
   const ns = parseTimeToNs(v);
   if (ns === null) {
     ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO 8601 time' });
@@ -18,8 +18,8 @@ export const searchQuerySchema = z
   .object({
     project: projectSchema,
     filter: z.string().max(10_000).default(''),
-    from: time.optional(),
-    to: time.optional(),
+    from: timeParam.optional(),
+    to: timeParam.optional(),
     order_by: z.array(z.string().max(200)).max(5).default([]),
     max_results: z.coerce.number().int().min(1).max(1000).default(100),
     page_token: z.string().max(500).optional(),

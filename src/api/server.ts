@@ -16,6 +16,7 @@ import {
 } from './params.js';
 import type { Metrics } from '../service/metrics.js';
 import { closeServer, listen } from '../service/net.js';
+import { serveOps, type Readiness } from '../service/ops.js';
 
 export interface ApiServerOptions {
   host: string;
@@ -31,10 +32,6 @@ export interface Route {
   status?: number;
 }
 
-/** Health checks that the service assembly provides: liveness is this process, readiness its dependencies. */
-export interface Readiness {
-  ready(): Promise<{ ok: boolean; checks: Record<string, string> }>;
-}
 
 const DAY_NS = 86_400_000_000_000n;
 
@@ -72,17 +69,7 @@ export class ApiServer {
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (url.pathname === '/healthz') return this.json(res, 200, { status: 'ok' });
-      if (url.pathname === '/readyz') {
-        const r = await this.readiness.ready();
-        return this.json(res, r.ok ? 200 : 503, { status: r.ok ? 'ok' : 'unavailable', checks: r.checks });
-      }
-      if (url.pathname === '/metrics') {
-        const body = await this.metrics.registry.metrics();
-        res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType });
-        res.end(body);
-        return;
-      }
+      if (await serveOps(url.pathname, res, this.metrics, this.readiness)) return;
       let pathMatched = false;
       for (const route of this.routes) {
         const m = route.pattern.exec(url.pathname);

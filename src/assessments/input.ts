@@ -18,9 +18,14 @@ const jsonValue: z.ZodType<Json> = z.lazy(() =>
   z.union([z.string(), z.number().refine(Number.isFinite, 'must be a finite number'), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
 );
 
+const NOT_NULL = 'must not be null: send a bool, number, string or JSON object/array';
+
 /** A value: bool, number, string or JSON (object/array), not nested too deeply nor too large. */
-export const assessmentValue = jsonValue
-  .refine((v) => v !== null, 'must not be null: send a bool, number, string or JSON object/array')
+const boundedValue = jsonValue
+  .refine((v) => depth(v) <= MAX_DEPTH, `must not nest deeper than ${MAX_DEPTH} levels`)
+  .refine((v) => Buffer.byteLength(JSON.stringify(v)) <= MAX_VALUE_BYTES, `must be at most ${MAX_VALUE_BYTES} bytes as JSON`);
+export const assessmentValue = boundedValue
+  .refine((v) => v !== null, NOT_NULL)
   .refine((v) => depth(v) <= MAX_DEPTH, `must not nest deeper than ${MAX_DEPTH} levels`)
   .refine((v) => Buffer.byteLength(JSON.stringify(v)) <= MAX_VALUE_BYTES, `must be at most ${MAX_VALUE_BYTES} bytes as JSON`);
 
@@ -39,13 +44,18 @@ export const createAssessmentSchema = z
   .object({
     name,
     kind: z.enum(ASSESSMENT_KINDS, { error: `must be one of ${ASSESSMENT_KINDS.join(', ')}` }).default('feedback'),
-    value: assessmentValue,
+    value: boundedValue,
+    /** Why a scorer could not judge; the value is then null. */
+    error: z.string().max(8192).optional(),
     rationale: z.string().max(MAX_RATIONALE_CHARS).default(''),
     source: source.optional(),
     metadata: metadata.default({}),
     span_id: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lower-case hex characters').optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.value === null && !a.error) ctx.addIssue({ code: 'custom', path: ['value'], message: NOT_NULL });
+  });
 export type CreateAssessmentInput = z.infer<typeof createAssessmentSchema>;
 
 export const patchAssessmentSchema = z

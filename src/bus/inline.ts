@@ -1,5 +1,5 @@
 import { throttled, PipelineError, retryable } from '../errors/pipeline-error.js';
-import { countLogs, countSpans, type Consumer, type IngestBatch } from './types.js';
+import { countLogs, countSpans, NOTHING_REJECTED, type Consumer, type IngestBatch, type PublishOutcome, type Publisher } from './types.js';
 
 export interface InlineBusOptions {
   /** A write closes at this many items (spans + log records)… */
@@ -21,7 +21,7 @@ interface Waiter {
  * one insert per request. One write runs at a time (chDB executes statements serially anyway); items
  * arriving meanwhile form the next batch.
  */
-export class InlineBus implements Consumer {
+export class InlineBus implements Consumer, Publisher {
   private pending: IngestBatch = { spans: [], logs: [] };
   private pendingItems = 0;
   private waiters: Waiter[] = [];
@@ -33,6 +33,11 @@ export class InlineBus implements Consumer {
     private readonly downstream: Consumer,
     private readonly opts: InlineBusOptions,
   ) {}
+
+  async publish(batch: IngestBatch): Promise<PublishOutcome> {
+    await this.consume(batch);
+    return NOTHING_REJECTED;
+  }
 
   consume(batch: IngestBatch): Promise<void> {
     if (this.closed) return Promise.reject(retryable('shutting down', 1));

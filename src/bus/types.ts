@@ -29,6 +29,20 @@ export interface Consumer {
   consume(batch: IngestBatch): Promise<void>;
 }
 
+/** What a bus refused of a published batch (items too large to carry), reported through OTLP partial success. */
+export interface PublishOutcome {
+  rejectedSpans: number;
+  rejectedLogs: number;
+  errors: string[];
+}
+
+export const NOTHING_REJECTED: PublishOutcome = Object.freeze({ rejectedSpans: 0, rejectedLogs: 0, errors: [] as string[] }) as PublishOutcome;
+
+/** What receivers hand requests to: resolves once the accepted part is durable in the next stage. */
+export interface Publisher {
+  publish(batch: IngestBatch): Promise<PublishOutcome>;
+}
+
 export function countSpans(batch: IngestBatch): number {
   let n = 0;
   for (const g of batch.spans) n += g.spans.length;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { SOURCE_TYPES } from '../assessments/model.js';
+import { apiRequest } from './api-client.js';
 
 const optionsSchema = z
   .object({
@@ -63,20 +64,13 @@ export async function runAssessCommand(kind: 'feedback' | 'expectation', argv: s
     // Whoever types this command is a person, so the source is HUMAN unless told otherwise.
     source: { source_type: o['source-type'] ?? 'HUMAN', ...(o['source-id'] ? { source_id: o['source-id'] } : {}) },
   };
-  const url = new URL(`/api/v1/traces/${encodeURIComponent(traceId)}/assessments`, o['api-url']);
-  url.searchParams.set('project', o.project);
-  let res: Response;
+  let answer: { assessment: { assessment_id: string } };
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    answer = await apiRequest(o['api-url'], 'POST', `/api/v1/traces/${encodeURIComponent(traceId)}/assessments`, { project: o.project }, body);
   } catch (err) {
-    process.stderr.write(`tracehouse ${command}: cannot reach the API at ${o['api-url']} (${(err as Error).message}); is "tracehouse start" running?\n`);
+    process.stderr.write(`tracehouse ${command}: ${(err as Error).message}\n`);
     return 1;
   }
-  const answer = (await res.json()) as { assessment?: { assessment_id: string }; error?: { message: string } };
-  if (!res.ok) {
-    process.stderr.write(`tracehouse ${command}: ${answer.error?.message ?? res.statusText}\n`);
-    return 1;
-  }
-  process.stdout.write(`${answer.assessment?.assessment_id}\n`);
+  process.stdout.write(`${answer.assessment.assessment_id}\n`);
   return 0;
 }

@@ -2,22 +2,27 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, SETTINGS } from '../config/load.js';
 import { createLogger } from '../service/logger.js';
-import { startApp } from '../service/app.js';
+import { ROLES, RoleConfigError, startApp } from '../service/app.js';
 import { openStore, StoreSetupError } from '../store/client.js';
 import { applyRetention, migrate } from '../store/migrate.js';
 import { runTracesCommand } from './traces.js';
 import { runAssessCommand } from './assess.js';
+import { runEvaluateCommand } from './evaluate.js';
 
 const USAGE = `tracehouse — OTLP ingestion and search for GenAI traces
 
 Usage:
   tracehouse start   [options]            run everything in one process (OTLP :4317/:4318, API :8080)
+  tracehouse receiver|writer|evaluator|api [options]
+                                          run one role (needs --bus kafka); health and metrics on :8888
   tracehouse migrate [options]            create or upgrade the ClickHouse schema, then exit
   tracehouse traces  ["<filter>"] [--from T] [--to T] [--limit N] [--project P] [--json] [--api-url URL]
                                           search traces through a running API
   tracehouse feedback <trace_id> --name N --value V [--rationale T] [--source-id ID] [--source-type T]
   tracehouse expect   <trace_id> --name N --value V [--rationale T] [--source-id ID]
                                           record feedback or a ground-truth expectation through the API
+  tracehouse evaluate --scorers FILE [--filter F] [--from T] [--to T] [--project P] [--concurrency N] [--limit N]
+                                          score historical traces found by a search, through the API
 
 Options (each also settable in the YAML file or the environment; see README "Configuration"):
   --config FILE                           YAML config file (env TRACEHOUSE_CONFIG)
@@ -46,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'traces') return runTracesCommand(rest);
   if (command === 'feedback') return runAssessCommand('feedback', rest);
   if (command === 'expect') return runAssessCommand('expectation', rest);
+  if (command === 'evaluate') return runEvaluateCommand(rest);
 
   const { values } = parseArgs({
     args: rest,
@@ -63,8 +69,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'migrate') {
     const store = await openStore(config.store);
     try {
-      const r = await migrate(store.writer);
-      const ttl = await applyRetention(store.writer, config.store.retention_days);
+      const r = await migrate(store.writer, config.store.cluster);
+      const ttl = await applyRetention(store.writer, config.store.retention_days, config.store.cluster);
       process.stdout.write(
         `schema at version ${r.current}${r.applied.length ? ` (applied ${r.applied.join(', ')})` : ' (up to date)'}` +
           `${ttl.length ? `; retention set on ${ttl.join(', ')}` : ''}\n`,
@@ -75,12 +81,18 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (command === 'start') {
-    const app = await startApp(config, log);
+  const role = ROLES.find((r) => r === command);
+  if (command === 'start' || role) {
+    const app = await startApp(config, log, role ? [role] : ROLES);
     const where = config.store.kind === 'embedded' ? `embedded store at ${config.store.path}` : `ClickHouse at ${config.store.url}`;
-    process.stderr.write(
-      `tracehouse is up: OTLP/gRPC :${app.ports.grpc ?? '-'}  OTLP/HTTP :${app.ports.http ?? '-'}  API :${app.ports.api ?? '-'}  (${where})\n`,
-    );
+    const bus = config.bus.kind === 'kafka' ? `Kafka at ${config.bus.kafka.brokers.join(',')}` : 'inline bus';
+    const parts = [
+      app.ports.grpc !== null ? `OTLP/gRPC :${app.ports.grpc}` : '',
+      app.ports.http !== null ? `OTLP/HTTP :${app.ports.http}` : '',
+      app.ports.api !== null ? `API :${app.ports.api}` : '',
+      app.ports.telemetry !== null ? `health/metrics :${app.ports.telemetry}` : '',
+    ].filter(Boolean);
+    process.stderr.write(`tracehouse ${role ?? 'is'} up: ${parts.join('  ')}  (${app.store ? `${where}, ` : ''}${bus})\n`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         log.info({ signal }, 'shutting down');
@@ -102,7 +114,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof StoreSetupError) {
+    if (err instanceof ConfigError || err instanceof StoreSetupError || err instanceof RoleConfigError) {
       process.stderr.write(`tracehouse: ${err.message}\n`);
     } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`tracehouse: ${(err as Error).message}\nRun "tracehouse --help" for the options.\n`);

@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { formatTable } from './table.js';
+import { apiRequest } from './api-client.js';
 
 const optionsSchema = z
   .object({
@@ -28,11 +30,6 @@ const cut = (s: string, n: number): string => {
   return flat.length > n ? `${flat.slice(0, n - 1)}…` : flat;
 };
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
-}
-
 /** `tracehouse traces "<filter>"`: searches through the API of a running tracehouse and prints a table. */
 export async function runTracesCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -55,23 +52,17 @@ export async function runTracesCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const o = parsed.data;
-  const url = new URL('/api/v1/traces', o['api-url']);
-  if (positionals.length) url.searchParams.set('filter', positionals.join(' '));
-  if (o.from) url.searchParams.set('from', o.from);
-  if (o.to) url.searchParams.set('to', o.to);
-  url.searchParams.set('max_results', String(o.limit));
-  url.searchParams.set('project', o.project);
-
-  let res: Response;
+  let body: { traces: TraceSummary[] };
   try {
-    res = await fetch(url);
+    body = await apiRequest(o['api-url'], 'GET', '/api/v1/traces', {
+      filter: positionals.length ? positionals.join(' ') : undefined,
+      from: o.from,
+      to: o.to,
+      max_results: String(o.limit),
+      project: o.project,
+    });
   } catch (err) {
-    process.stderr.write(`tracehouse traces: cannot reach the API at ${o['api-url']} (${(err as Error).message}); is "tracehouse start" running?\n`);
-    return 1;
-  }
-  const body = (await res.json()) as { traces?: TraceSummary[]; error?: { message: string } };
-  if (!res.ok) {
-    process.stderr.write(`tracehouse traces: ${body.error?.message ?? res.statusText}\n`);
+    process.stderr.write(`tracehouse traces: ${(err as Error).message}\n`);
     return 1;
   }
   const traces = body.traces ?? [];
@@ -92,6 +83,6 @@ export async function runTracesCommand(argv: string[]): Promise<number> {
       cut(t.request_preview, 48),
     ]);
   }
-  process.stdout.write(`${table(rows)}\n${traces.length} trace(s)\n`);
+  process.stdout.write(`${formatTable(rows)}\n${traces.length} trace(s)\n`);
   return 0;
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, type Config } from './schema.js';
 
@@ -10,17 +11,20 @@ export interface Setting {
   path: string;
   env: string;
   flag: string;
-  type: 'string' | 'int' | 'bool';
+  type: 'string' | 'int' | 'bool' | 'list';
   help: string;
 }
 
 export const SETTINGS: readonly Setting[] = [
+  { path: 'bus.kind', env: 'TRACEHOUSE_BUS', flag: 'bus', type: 'string', help: '`inline` (one process) or `kafka`' },
+  { path: 'bus.kafka.brokers', env: 'KAFKA_BROKERS', flag: 'kafka-brokers', type: 'list', help: 'Kafka bootstrap brokers, comma-separated host:port' },
   { path: 'store.kind', env: 'TRACEHOUSE_STORE', flag: 'store', type: 'string', help: '`embedded` (chDB in-process) or `clickhouse` (a server)' },
   { path: 'store.path', env: 'TRACEHOUSE_DATA_DIR', flag: 'data-dir', type: 'string', help: 'chDB data directory (embedded store)' },
   { path: 'store.url', env: 'CLICKHOUSE_URL', flag: 'clickhouse-url', type: 'string', help: 'ClickHouse HTTP URL (clickhouse store)' },
   { path: 'store.username', env: 'CLICKHOUSE_USER', flag: 'clickhouse-user', type: 'string', help: 'ClickHouse user' },
   { path: 'store.password', env: 'CLICKHOUSE_PASSWORD', flag: 'clickhouse-password', type: 'string', help: 'ClickHouse password' },
   { path: 'store.database', env: 'CLICKHOUSE_DATABASE', flag: 'clickhouse-database', type: 'string', help: 'ClickHouse database (created if missing)' },
+  { path: 'store.cluster', env: 'TRACEHOUSE_CLICKHOUSE_CLUSTER', flag: 'clickhouse-cluster', type: 'string', help: 'ClickHouse cluster for Replicated tables ON CLUSTER (empty: one server)' },
   { path: 'store.retention_days', env: 'TRACEHOUSE_RETENTION_DAYS', flag: 'retention-days', type: 'int', help: 'days to keep spans, traces and events (0 = forever)' },
   { path: 'receivers.grpc.enabled', env: 'TRACEHOUSE_GRPC_ENABLED', flag: 'grpc-enabled', type: 'bool', help: 'serve OTLP/gRPC' },
   { path: 'receivers.grpc.host', env: 'TRACEHOUSE_GRPC_HOST', flag: 'grpc-host', type: 'string', help: 'OTLP/gRPC listen address' },
@@ -35,6 +39,8 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'api.enabled', env: 'TRACEHOUSE_API_ENABLED', flag: 'api-enabled', type: 'bool', help: 'serve the search API' },
   { path: 'api.host', env: 'TRACEHOUSE_API_HOST', flag: 'api-host', type: 'string', help: 'API listen address' },
   { path: 'api.port', env: 'TRACEHOUSE_API_PORT', flag: 'api-port', type: 'int', help: 'API port' },
+  { path: 'telemetry.host', env: 'TRACEHOUSE_TELEMETRY_HOST', flag: 'telemetry-host', type: 'string', help: 'health/metrics listen address of the receiver, writer and evaluator roles' },
+  { path: 'telemetry.port', env: 'TRACEHOUSE_TELEMETRY_PORT', flag: 'telemetry-port', type: 'int', help: 'health/metrics port of the receiver, writer and evaluator roles' },
   { path: 'log_level', env: 'TRACEHOUSE_LOG_LEVEL', flag: 'log-level', type: 'string', help: 'fatal, error, warn, info, debug, trace or silent' },
 ];
 
@@ -60,6 +66,7 @@ function coerce(setting: Setting, raw: string, origin: string): unknown {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${origin}: ${setting.path} must be an integer, got "${raw}"`);
     return Number(raw);
   }
+  if (setting.type === 'list') return raw.split(',').map((v) => v.trim()).filter(Boolean);
   if (setting.type === 'bool') {
     const v = raw.trim().toLowerCase();
     if (['1', 'true', 'yes', 'on'].includes(v)) return true;
@@ -100,6 +107,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     if (parsed !== null && parsed !== undefined) {
       if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`config file ${file}: must be a mapping`);
       Object.assign(tree, parsed);
+      resolveScorerModules(tree, dirname(resolve(file)));
     }
   }
   for (const s of SETTINGS) {
@@ -123,6 +131,19 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return deepFreeze(result.data);
+}
+
+/** Custom scorer modules are named relative to the file that names them, not to the working directory. */
+export function resolveScorerModules(tree: Record<string, unknown>, baseDir: string): void {
+  const evaluator = tree.evaluator as { scorers?: unknown } | undefined;
+  const scorers = (evaluator?.scorers ?? tree.scorers) as unknown;
+  if (!Array.isArray(scorers)) return;
+  for (const s of scorers) {
+    if (s && typeof s === 'object' && typeof (s as { module?: unknown }).module === 'string') {
+      const m = (s as { module: string }).module;
+      if (!isAbsolute(m)) (s as { module: string }).module = resolve(baseDir, m);
+    }
+  }
 }
 
 function deepFreeze<T>(value: T): T {

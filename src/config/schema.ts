@@ -1,7 +1,36 @@
 import { z } from 'zod';
+import { evaluatorConfigSchema } from '../evaluate/config.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
+
+const kafkaSchema = z
+  .object({
+    brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port')).min(1).default(['localhost:9092']),
+    client_id: z.string().min(1).default('tracehouse'),
+    topics: z
+      .object({
+        spans: z.string().min(1).default('tracehouse.spans'),
+        logs: z.string().min(1).default('tracehouse.logs'),
+        dead_letter: z.string().min(1).default('tracehouse.dead-letter'),
+      })
+      .strict()
+      .prefault({}),
+    /** Used when a topic is created because it is missing. */
+    partitions: z.number().int().min(1).max(10_000).default(6),
+    replication_factor: z.number().int().min(1).max(16).default(1),
+    retention_hours: z.number().int().min(1).default(72),
+    /** Largest message on the topics; a trace over it is split, a single span over it is refused. */
+    max_message_bytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    compression: z.enum(['gzip', 'none']).default('gzip'),
+    /** How long a receiver waits for Kafka to acknowledge before answering 503. */
+    produce_timeout_ms: z.number().int().min(100).default(10_000),
+    /** Request bytes held while waiting for Kafka, at most; more are refused with 503 + Retry-After. */
+    max_inflight_bytes: z.number().int().min(1024 * 1024).default(256 * 1024 * 1024),
+    writer_group: z.string().min(1).default('tracehouse-writer'),
+    evaluator_group: z.string().min(1).default('tracehouse-evaluator'),
+  })
+  .strict();
 
 /**
  * The whole configuration. Every object is strict (unknown keys are errors, so a typo never silently
@@ -11,7 +40,9 @@ export const configSchema = z
   .object({
     bus: z
       .object({
-        kind: z.enum(['inline']).default('inline'),
+        /** `inline`: one process, writes coalesced in memory. `kafka`: receivers produce, writers consume. */
+        kind: z.enum(['inline', 'kafka']).default('inline'),
+        kafka: kafkaSchema.prefault({}),
       })
       .strict()
       .prefault({}),
@@ -28,6 +59,11 @@ export const configSchema = z
           .string()
           .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
           .default('tracehouse'),
+        /** ClickHouse cluster name: when set, migrations create Replicated tables ON CLUSTER. */
+        cluster: z
+          .string()
+          .regex(/^([A-Za-z_][A-Za-z0-9_-]*)?$/, 'must be a cluster name from the server config, or empty')
+          .default(''),
         /** Days to keep spans, traces and events; 0 keeps them forever. */
         retention_days: z.number().int().min(0).max(36500).default(30),
       })
@@ -63,6 +99,9 @@ export const configSchema = z
       .object({ enabled: z.boolean().default(true), host: host.default('0.0.0.0'), port: port.default(8080) })
       .strict()
       .prefault({}),
+    /** Health and metrics for roles that do not serve the API (receiver, writer, evaluator). */
+    telemetry: z.object({ host: host.default('0.0.0.0'), port: port.default(8888) }).strict().prefault({}),
+    evaluator: evaluatorConfigSchema.prefault({}),
     log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .strict();

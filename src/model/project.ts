@@ -1,4 +1,17 @@
+import type { Attributes } from './otlp.js';
+
 /** A project name: what a header, resource attribute or API parameter may say. */
 export const PROJECT_RE = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 export const PROJECT_RULE = '1-128 letters, digits, ".", "_", ":" or "-"';
 export const DEFAULT_PROJECT = 'default';
+
+/** Resource attribute naming a resource's project when no header does. */
+export const PROJECT_ATTRIBUTE = 'tracehouse.project';
+
+/** A group's project: the request's (header) if any, else its resource attribute, else the default; null if the attribute is invalid. */
+export function resolveProject(header: string | undefined, resource: Attributes): string | null {
+  if (header !== undefined) return header;
+  const attr = resource[PROJECT_ATTRIBUTE];
+  if (attr === undefined) return DEFAULT_PROJECT;
+  return typeof attr === 'string' && PROJECT_RE.test(attr) ? attr : null;
+}

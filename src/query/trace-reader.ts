@@ -81,6 +81,22 @@ export class TraceReader {
     return { traces, nextOffset: more ? p.offset + p.maxResults : null };
   }
 
+  /** Whether one trace matches a filter (scorer filters): the same SQL as search, scoped to that trace. */
+  async matches(project: string, traceId: string, filter: string): Promise<boolean> {
+    const compiled = compileFilter(filter, { projectParam: 'project', spanTimeScope: 'trace_id = {trace_id:String}' });
+    const where = compiled.conditions.length ? `WHERE ${compiled.conditions.join(' AND ')}` : '';
+    const rs = await this.client.query({
+      query: `SELECT count() AS n FROM (
+                SELECT ${TRACE_COLUMNS} FROM traces WHERE project = {project:String} AND trace_id = {trace_id:String}
+                ORDER BY version DESC LIMIT 1) AS t
+              ${where}`,
+      query_params: { ...compiled.params, project, trace_id: traceId },
+      format: 'JSONEachRow',
+    });
+    const [row] = await rs.json<{ n: string | number }>();
+    return Number(row?.n ?? 0) > 0;
+  }
+
   /** Adds what only the spans and assessments know (tokens, models, session, tags) to a page of rows. */
   private async summaries(project: string, rows: readonly TraceRowOut[]): Promise<TraceInfoView[]> {
     if (rows.length === 0) return [];

@@ -1,16 +1,14 @@
 import { permanent, retryable } from '../errors/pipeline-error.js';
-import type { Consumer, LogGroup, SpanGroup } from '../bus/types.js';
-import type { Attributes } from '../model/otlp.js';
+import type { LogGroup, Publisher, SpanGroup } from '../bus/types.js';
 import { decodeLogsRequest, decodeTraceRequest } from '../otlp/decode.js';
 import { validateLogsRequest, validateTraceRequest } from '../otlp/validate.js';
 import type { Metrics } from '../service/metrics.js';
-import { DEFAULT_PROJECT, PROJECT_RE, PROJECT_RULE } from '../model/project.js';
+import { PROJECT_ATTRIBUTE, PROJECT_RE, PROJECT_RULE, resolveProject } from '../model/project.js';
 
 export type Signal = 'traces' | 'logs';
 export type WireFormat = 'protobuf' | 'json';
 
 export const PROJECT_HEADER = 'x-tracehouse-project';
-export const PROJECT_ATTRIBUTE = 'tracehouse.project';
 
 export interface ExportOutcome {
   /** Items dropped through partial success, and why. */
@@ -25,13 +23,6 @@ export function checkProjectName(name: string, origin: string): string {
   return name;
 }
 
-function projectOf(header: string | undefined, resource: Attributes): string | null {
-  if (header !== undefined) return header;
-  const attr = resource[PROJECT_ATTRIBUTE];
-  if (attr === undefined) return DEFAULT_PROJECT;
-  return typeof attr === 'string' && PROJECT_RE.test(attr) ? attr : null;
-}
-
 /**
  * What both OTLP transports do with a request body: decode (throws OtlpDecodeError → 400), drop invalid
  * items (partial success), assign projects, and hand the rest to the bus, resolving only once it is
@@ -41,7 +32,7 @@ export class IngestHandler {
   private draining = false;
 
   constructor(
-    private readonly bus: Consumer,
+    private readonly bus: Publisher,
     private readonly metrics: Metrics,
   ) {}
 
@@ -63,7 +54,7 @@ export class IngestHandler {
     let badProject = 0;
     let received = 0;
     for (const rs of accepted.resourceSpans) {
-      const project = projectOf(header, rs.resource.attributes);
+      const project = resolveProject(header, rs.resource.attributes);
       for (const ss of rs.scopeSpans) {
         received += ss.spans.length;
         if (project === null) badProject += ss.spans.length;
@@ -76,8 +67,10 @@ export class IngestHandler {
       this.metrics.spansRefused.inc({ transport, reason: 'project' }, badProject);
       errors.push(`${badProject} span(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
     }
-    await this.bus.consume({ spans: groups, logs: [] });
-    return { rejected: rejected + badProject, message: errors.join('; ') };
+    const published = await this.bus.publish({ spans: groups, logs: [] });
+    if (published.rejectedSpans) this.metrics.spansRefused.inc({ transport, reason: 'too_large' }, published.rejectedSpans);
+    errors.push(...published.errors);
+    return { rejected: rejected + badProject + published.rejectedSpans, message: errors.join('; ') };
   }
 
   private async logs(body: Buffer, format: WireFormat, header: string | undefined, transport: string): Promise<ExportOutcome> {
@@ -87,7 +80,7 @@ export class IngestHandler {
     let badProject = 0;
     let received = 0;
     for (const rl of accepted.resourceLogs) {
-      const project = projectOf(header, rl.resource.attributes);
+      const project = resolveProject(header, rl.resource.attributes);
       for (const sl of rl.scopeLogs) {
         received += sl.logRecords.length;
         if (project === null) badProject += sl.logRecords.length;
@@ -96,7 +89,8 @@ export class IngestHandler {
     }
     this.metrics.logsReceived.inc({ transport }, received + rejected);
     if (badProject) errors.push(`${badProject} log record(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
-    await this.bus.consume({ spans: [], logs: groups });
-    return { rejected: rejected + badProject, message: errors.join('; ') };
+    const published = await this.bus.publish({ spans: [], logs: groups });
+    errors.push(...published.errors);
+    return { rejected: rejected + badProject + published.rejectedLogs, message: errors.join('; ') };
   }
 }

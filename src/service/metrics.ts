@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Pipeline counters (received / refused / written / failed), each with a bounded label set. */
 export class Metrics {
@@ -47,6 +47,73 @@ export class Metrics {
     name: 'tracehouse_insert_seconds',
     help: 'Time to insert one write batch',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly busInflightBytes = new Gauge({
+    name: 'tracehouse_bus_inflight_bytes',
+    help: 'Request bytes produced to Kafka and not yet acknowledged',
+    registers: [this.registry],
+  });
+  readonly batchSpans = new Histogram({
+    name: 'tracehouse_write_batch_spans',
+    help: 'Spans per insert batch',
+    buckets: [1, 10, 100, 500, 1000, 5000, 10_000, 50_000],
+    registers: [this.registry],
+  });
+  readonly consumerLag = new Gauge({
+    name: 'tracehouse_consumer_lag_messages',
+    help: 'Messages between the committed offset and the end of each partition',
+    labelNames: ['group', 'topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+  readonly deadLettered = new Counter({
+    name: 'tracehouse_dead_lettered_total',
+    help: 'Kafka messages that could never be decoded, moved to the dead-letter topic',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+  readonly evalTracesScored = new Counter({
+    name: 'tracehouse_evaluator_traces_scored_total',
+    help: 'Traces the evaluator scored',
+    registers: [this.registry],
+  });
+  readonly evalAssessments = new Counter({
+    name: 'tracehouse_evaluator_assessments_total',
+    help: 'Assessments written by scorers, by scorer and outcome (ok or error)',
+    labelNames: ['scorer', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly evalOverflow = new Counter({
+    name: 'tracehouse_evaluator_overflow_total',
+    help: 'Sampled traces not scored because max_pending_traces were already waiting',
+    registers: [this.registry],
+  });
+  readonly evalPending = new Gauge({
+    name: 'tracehouse_evaluator_pending_traces',
+    help: 'Sampled traces waiting for their spans to settle',
+    registers: [this.registry],
+  });
+  readonly evalQueued = new Gauge({
+    name: 'tracehouse_evaluator_queued_traces',
+    help: 'Traces ready to score, waiting for a free scorer slot',
+    registers: [this.registry],
+  });
+  readonly evalLag = new Gauge({
+    name: 'tracehouse_evaluator_lag_seconds',
+    help: 'How long the oldest ready trace has waited to be scored',
+    registers: [this.registry],
+  });
+  readonly judgeTokens = new Counter({
+    name: 'tracehouse_judge_tokens_total',
+    help: 'Tokens used by LLM judge calls, by model and direction',
+    labelNames: ['model', 'direction'] as const,
+    registers: [this.registry],
+  });
+  readonly judgeCost = new Counter({
+    name: 'tracehouse_judge_cost_usd_total',
+    help: 'Cost of LLM judge calls in USD, where the model price is known',
+    labelNames: ['model'] as const,
     registers: [this.registry],
   });
 

@@ -40,6 +40,7 @@ export class StoreWriter implements Consumer {
       throw classifyStoreError(err);
     }
     this.metrics?.insertSeconds.observe((performance.now() - started) / 1000);
+    this.metrics?.batchSpans.observe(spanRows.length);
     this.metrics?.spansWritten.inc(spanRows.length);
     this.metrics?.eventsWritten.inc(eventRows.length);
   }

@@ -1,0 +1,57 @@
+import kafkajs from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+
+const { Kafka, logLevel } = kafkajs;
+export type KafkaConfig = Config['bus']['kafka'];
+export type KafkaClient = InstanceType<typeof Kafka>;
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client whose logs go to our JSON logger (kafkajs' INFO chatter is logged at debug). */
+export function createKafka(cfg: KafkaConfig, log: Logger, role: string): KafkaClient {
+  return new Kafka({
+    clientId: `${cfg.client_id}-${role}`,
+    brokers: [...cfg.brokers],
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      const level = LEVELS[entry.level] ?? 'info';
+      const { message, ...rest } = entry.log;
+      log[level === 'info' ? 'debug' : level]({ kafka: entry.namespace, ...rest }, `kafka: ${message}`);
+    },
+  });
+}
+
+/** Creates the bus topics when missing, with the configured partitions, retention and message size. */
+export async function ensureTopics(kafka: KafkaClient, cfg: KafkaConfig): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = [cfg.topics.spans, cfg.topics.logs, cfg.topics.dead_letter].filter((t) => !existing.has(t));
+    if (wanted.length === 0) return [];
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: wanted.map((topic) => ({
+        topic,
+        numPartitions: topic === cfg.topics.dead_letter ? 1 : cfg.partitions,
+        replicationFactor: cfg.replication_factor,
+        configEntries: [
+          { name: 'retention.ms', value: String(cfg.retention_hours * 3_600_000) },
+          { name: 'max.message.bytes', value: String(cfg.max_message_bytes) },
+        ],
+      })),
+    });
+    return wanted;
+  } finally {
+    await admin.disconnect();
+  }
+}

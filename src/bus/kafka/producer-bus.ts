@@ -1,0 +1,111 @@
+import kafkajs from 'kafkajs';
+import type { Logger } from 'pino';
+import { permanent, retryable, throttled } from '../../errors/pipeline-error.js';
+import type { Metrics } from '../../service/metrics.js';
+import type { IngestBatch, PublishOutcome, Publisher } from '../types.js';
+import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
+import { logMessages, spanMessages, type OutMessage } from './messages.js';
+
+const { CompressionTypes } = kafkajs;
+type Producer = ReturnType<KafkaClient['producer']>;
+
+/**
+ * The receiver side of the Kafka bus: each request becomes OTLP protobuf messages (one per trace, keyed by
+ * trace id) and resolves only when Kafka acknowledged all of them (acks=all, idempotent producer).
+ * While Kafka is unreachable or slow, requests fail as retryable (503 / UNAVAILABLE) so exporters keep
+ * their data; the bytes of requests still waiting on Kafka are bounded, so the process cannot balloon.
+ */
+export class KafkaProducerBus implements Publisher {
+  private readonly kafka: KafkaClient;
+  private producer: Producer | null = null;
+  private inflightBytes = 0;
+
+  constructor(
+    private readonly cfg: KafkaConfig,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.kafka = createKafka(cfg, log, 'receiver');
+  }
+
+  async start(): Promise<void> {
+    await ensureTopics(this.kafka, this.cfg);
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    this.producer = producer;
+  }
+
+  get inflight(): number {
+    return this.inflightBytes;
+  }
+
+  async publish(batch: IngestBatch): Promise<PublishOutcome> {
+    const producer = this.producer;
+    if (!producer) throw retryable('the Kafka producer is not connected', 1);
+    const spans = spanMessages(batch.spans, this.cfg.max_message_bytes);
+    const logs = logMessages(batch.logs, this.cfg.max_message_bytes);
+    const topicMessages: Array<{ topic: string; messages: OutMessage[] }> = [];
+    if (spans.messages.length) topicMessages.push({ topic: this.cfg.topics.spans, messages: spans.messages });
+    if (logs.messages.length) topicMessages.push({ topic: this.cfg.topics.logs, messages: logs.messages });
+    const outcome: PublishOutcome = { rejectedSpans: spans.rejected, rejectedLogs: logs.rejected, errors: [...spans.errors, ...logs.errors] };
+    if (topicMessages.length === 0) return outcome;
+
+    let bytes = 0;
+    for (const t of topicMessages) for (const m of t.messages) bytes += m.value.length;
+    if (this.inflightBytes > 0 && this.inflightBytes + bytes > this.cfg.max_inflight_bytes) {
+      throw throttled(`Kafka is behind: ${this.inflightBytes} bytes are waiting for acknowledgement`, 2);
+    }
+    // The bytes stay counted until Kafka answers, even after this request has timed out: they are in memory.
+    this.inflightBytes += bytes;
+    this.metrics.busInflightBytes.set(this.inflightBytes);
+    const send = producer
+      .sendBatch({
+        topicMessages,
+        acks: -1,
+        timeout: this.cfg.produce_timeout_ms,
+        compression: this.cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      })
+      .finally(() => {
+        this.inflightBytes -= bytes;
+        this.metrics.busInflightBytes.set(this.inflightBytes);
+      });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(retryable(`Kafka did not acknowledge within ${this.cfg.produce_timeout_ms} ms`, 5)), this.cfg.produce_timeout_ms);
+    });
+    try {
+      await Promise.race([send, timeout]);
+    } catch (err) {
+      if ((err as { type?: string }).type === 'MESSAGE_TOO_LARGE') {
+        throw permanent(`Kafka refused a message as too large: raise the topic's max.message.bytes to bus.kafka.max_message_bytes (${this.cfg.max_message_bytes})`);
+      }
+      if (err instanceof Error && err.name === 'PipelineError') throw err;
+      this.log.warn({ err: (err as Error).message }, 'kafka produce failed');
+      throw retryable(`Kafka unavailable: ${(err as Error).message}`, 5);
+    } finally {
+      clearTimeout(timer);
+      send.catch(() => undefined);
+    }
+    return outcome;
+  }
+
+  /** Kafka answers a metadata request: the readiness check. */
+  async ready(): Promise<boolean> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.fetchTopicMetadata({ topics: [this.cfg.topics.spans] });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    const p = this.producer;
+    this.producer = null;
+    if (p) await p.disconnect();
+  }
+}

@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { resolveScorerModules } from '../config/load.js';
+import { judgeConfigSchema, scorerConfigSchema } from '../evaluate/config.js';
+import { Limiter } from '../evaluate/limiter.js';
+import { scoreTrace } from '../evaluate/score-trace.js';
+import { createScorers, type ConfiguredScorer } from '../evaluate/scorers/index.js';
+import type { AssessmentRecord } from '../assessments/model.js';
+import type { TraceDetailView } from '../query/views.js';
+import { apiRequest } from './api-client.js';
+import { ProgressBar } from './progress.js';
+import { formatTable } from './table.js';
+
+const optionsSchema = z
+  .object({
+    filter: z.string().default(''),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    scorers: z.string({ error: 'is required: a YAML file with a `scorers:` list' }),
+    project: z.string().default('default'),
+    concurrency: z.coerce.number().int().min(1).max(256).default(8),
+    limit: z.coerce.number().int().min(1).optional(),
+    'api-url': z.url().default(process.env.TRACEHOUSE_API_URL ?? 'http://localhost:8080'),
+  })
+  .strict();
+
+/** The scorers file: the same `scorers` list and `judge` settings as the evaluator section of the config. */
+const scorersFileSchema = z.object({ scorers: z.array(scorerConfigSchema).min(1), judge: judgeConfigSchema.prefault({}) }).strict();
+
+async function traceIds(api: string, project: string, filter: string, from?: string, to?: string, limit?: number): Promise<string[]> {
+  const ids: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await apiRequest<{ traces: Array<{ trace_id: string }>; next_page_token: string | null }>(api, 'GET', '/api/v1/traces', {
+      project,
+      filter: filter || undefined,
+      from,
+      to,
+      max_results: '1000',
+      page_token: token,
+    });
+    ids.push(...page.traces.map((t) => t.trace_id));
+    token = page.next_page_token ?? undefined;
+  } while (token && (limit === undefined || ids.length < limit));
+  return limit === undefined ? ids : ids.slice(0, limit);
+}
+
+const passed = (r: AssessmentRecord): boolean | null => {
+  if (r.error) return null;
+  const v = typeof r.value === 'string' ? r.value.toLowerCase() : r.value;
+  if (v === true || v === 'yes') return true;
+  if (v === false || v === 'no') return false;
+  return null;
+};
+
+/**
+ * `tracehouse evaluate`: scores historical traces found by a search (MLflow's
+ * `mlflow.genai.evaluate(data=traces)`), through the API of a running tracehouse, writing the same
+ * assessments as the online evaluator (same ids, so a re-run replaces rather than adds).
+ */
+export async function runEvaluateCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      filter: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      scorers: { type: 'string' },
+      project: { type: 'string' },
+      concurrency: { type: 'string' },
+      limit: { type: 'string' },
+      'api-url': { type: 'string' },
+    },
+    strict: true,
+  });
+  const parsed = optionsSchema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    process.stderr.write(`tracehouse evaluate: --${issue?.path.join('.')}: ${issue?.message}\n`);
+    return 2;
+  }
+  const o = parsed.data;
+  const api = o['api-url'];
+
+  let configured: ConfiguredScorer[];
+  try {
+    const file = resolve(o.scorers);
+    const raw = (parseYaml(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+    resolveScorerModules(raw, dirname(file));
+    const cfg = scorersFileSchema.safeParse(raw);
+    if (!cfg.success) {
+      const lines = cfg.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+      process.stderr.write(`tracehouse evaluate: ${o.scorers}:\n${lines.join('\n')}\n`);
+      return 2;
+    }
+    configured = await createScorers(cfg.data, dirname(file));
+  } catch (err) {
+    process.stderr.write(`tracehouse evaluate: ${(err as Error).message}\n`);
+    return 2;
+  }
+
+  try {
+    const all = await traceIds(api, o.project, o.filter, o.from, o.to, o.limit);
+    // A scorer's own filter narrows the search further; offline runs score every match (no sampling).
+    const eligible = new Map<string, Set<string>>();
+    for (const c of configured) {
+      if (!c.filter) continue;
+      const combined = o.filter ? `${o.filter} AND ${c.filter}` : c.filter;
+      eligible.set(c.scorer.name, new Set(await traceIds(api, o.project, combined, o.from, o.to)));
+    }
+    process.stderr.write(`scoring ${all.length} trace(s) with ${configured.map((c) => c.scorer.name).join(', ')}\n`);
+
+    const limiter = new Limiter(o.concurrency);
+    const traceLimiter = new Limiter(o.concurrency);
+    const bar = new ProgressBar(all.length, 'evaluate');
+    const results: AssessmentRecord[] = [];
+    let done = 0;
+    await Promise.all(
+      all.map((traceId) =>
+        traceLimiter.run(async () => {
+          const detail = await apiRequest<TraceDetailView>(api, 'GET', `/api/v1/traces/${traceId}`, { project: o.project });
+          const scorers = configured.filter((c) => eligible.get(c.scorer.name)?.has(traceId) ?? true).map((c) => c.scorer);
+          const records = await scoreTrace(o.project, detail, scorers, limiter);
+          for (const r of records) {
+            await apiRequest(api, 'PUT', `/api/v1/traces/${traceId}/assessments/${r.assessmentId}`, { project: o.project }, {
+              name: r.name,
+              kind: r.kind,
+              value: r.value,
+              rationale: r.rationale,
+              source: { source_type: r.sourceType, source_id: r.sourceId },
+              metadata: r.metadata,
+              ...(r.error ? { error: r.error } : {}),
+              ...(r.spanId ? { span_id: r.spanId } : {}),
+            });
+          }
+          results.push(...records);
+          bar.update(++done);
+        }),
+      ),
+    );
+    bar.finish(done);
+
+    const rows = [['SCORER', 'ASSESSED', 'PASS', 'FAIL', 'PASS RATE', 'ERRORS']];
+    for (const c of configured) {
+      const mine = results.filter((r) => r.name === c.scorer.name);
+      const verdicts = mine.map(passed);
+      const pass = verdicts.filter((v) => v === true).length;
+      const fail = verdicts.filter((v) => v === false).length;
+      rows.push([
+        c.scorer.name,
+        String(mine.length),
+        String(pass),
+        String(fail),
+        pass + fail ? `${((pass / (pass + fail)) * 100).toFixed(1)}%` : '-',
+        String(mine.filter((r) => r.error).length),
+      ]);
+    }
+    process.stdout.write(`${formatTable(rows)}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`\ntracehouse evaluate: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,80 @@
+/** When and how long to wait before trying a judge call again. */
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+
+export interface BackoffOptions {
+  /** First backoff, doubled on each retry. */
+  baseMs: number;
+  /** Ceiling of the exponential part. */
+  maxMs: number;
+  /** Longest Retry-After honoured; a server asking for more is given up on rather than blocking a worker. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 10_000, maxRetryAfterMs: 60_000 };
+
+/** What one failed try means for the loop. */
+export interface FailedTry {
+  retryable: boolean;
+  /** Why it failed, for the final error message. */
+  reason: string;
+  status?: number;
+  /** Server-requested wait, when it sent one. */
+  retryAfterMs?: number;
+  aborted: boolean;
+}
+
+/** Statuses worth another try: timeout, conflict (OpenAI's documented transient), rate limit, server errors. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+export function classifyFailure(err: unknown, timeoutMs: number): FailedTry {
+  if (err instanceof APIUserAbortError) return { retryable: false, reason: 'aborted', aborted: true };
+  if (err instanceof APIConnectionTimeoutError) return { retryable: true, reason: `timed out after ${timeoutMs} ms`, aborted: false };
+  if (err instanceof APIConnectionError) {
+    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
+    return { retryable: true, reason: `connection error (${err.message}${cause})`, aborted: false };
+  }
+  if (err instanceof APIError && typeof err.status === 'number') {
+    const status = err.status;
+    const detail = err.message.replace(/^\d{3}\s*/, '') || 'no message';
+    // An exhausted quota also comes back as 429, but waiting does not refill it.
+    const quota = err.code === 'insufficient_quota';
+    const retryAfterMs = err.headers instanceof Headers ? retryAfterFromHeaders(err.headers) : undefined;
+    const out: FailedTry = {
+      retryable: isRetryableStatus(status) && !quota,
+      reason: `HTTP ${status}${status === 429 ? ' rate limited' : ''}: ${detail}`,
+      status,
+      aborted: false,
+    };
+    if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
+    return out;
+  }
+  return { retryable: false, reason: err instanceof Error ? err.message : String(err), aborted: false };
+}
+
+/** `retry-after-ms` (milliseconds), else `retry-after` in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function retryAfterFromHeaders(headers: Headers, now = Date.now()): number | undefined {
+  const ms = headers.get('retry-after-ms');
+  if (ms !== null && ms.trim() !== '') {
+    const n = Number(ms);
+    if (Number.isFinite(n) && n >= 0) return n;
+  }
+  const ra = headers.get('retry-after');
+  if (ra === null || ra.trim() === '') return undefined;
+  const secs = Number(ra);
+  if (Number.isFinite(secs)) return secs >= 0 ? secs * 1000 : undefined;
+  const date = Date.parse(ra);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Wait before retry number `retry` (0 for the first). A server's Retry-After is honoured as a floor with a little
+ * jitter on top so that callers it throttled together do not come back together; otherwise exponential backoff
+ * with "equal jitter" (half fixed, half random), which keeps the growth while spreading the callers.
+ */
+export function backoffDelay(retry: number, retryAfterMs: number | undefined, opts: BackoffOptions, random: () => number): number {
+  if (retryAfterMs !== undefined) return retryAfterMs + random() * Math.min(250, retryAfterMs * 0.1);
+  const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** retry);
+  return exp / 2 + random() * (exp / 2);
+}

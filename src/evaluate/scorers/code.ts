@@ -1,0 +1,88 @@
+import type { ScorerConfig } from '../config.js';
+import type { Json } from '../../model/genai.js';
+import type { Scorer, ScorerInput, ScoreResult } from './types.js';
+import { payloadText } from './text.js';
+
+type CodeConfig = Extract<ScorerConfig, { type: 'latency' | 'token_budget' | 'error_free' | 'output_match' | 'valid_json' | 'tool_call' }>;
+
+const pass = (ok: boolean, rationale: string): ScoreResult[] => [{ value: ok, rationale }];
+
+function check(cfg: CodeConfig): (input: ScorerInput) => ScoreResult[] {
+  switch (cfg.type) {
+    case 'latency':
+      return ({ trace }) => {
+        const ms = trace.info.execution_time_ms;
+        return pass(ms <= cfg.max_ms, `took ${ms} ms; the limit is ${cfg.max_ms} ms`);
+      };
+    case 'token_budget':
+      return ({ trace }) => {
+        const used = trace.info.token_usage.total_tokens;
+        return pass(used <= cfg.max_total_tokens, `used ${used} tokens; the budget is ${cfg.max_total_tokens}`);
+      };
+    case 'error_free':
+      return ({ trace }) => {
+        const failed = trace.spans.filter((s) => s.status.code === 'ERROR');
+        return pass(
+          failed.length === 0,
+          failed.length === 0
+            ? 'no span ended in error'
+            : `${failed.length} span(s) ended in error: ${failed.slice(0, 3).map((s) => `${s.name} (${s.status.message || 'no message'})`).join(', ')}`,
+        );
+      };
+    case 'output_match': {
+      const re = cfg.pattern !== undefined ? new RegExp(cfg.pattern, 'u') : null;
+      return ({ outputs }) => {
+        const text = payloadText(outputs);
+        const found = re ? re.test(text) : text.includes(cfg.contains as string);
+        const what = re ? `pattern /${cfg.pattern}/` : `text ${JSON.stringify(cfg.contains)}`;
+        const ok = cfg.negate ? !found : found;
+        return pass(ok, `the output ${found ? 'contains' : 'does not contain'} the ${what}`);
+      };
+    }
+    case 'valid_json':
+      return ({ outputs }) => {
+        if (outputs === null) return pass(false, 'the trace has no output');
+        if (typeof outputs !== 'string') return pass(true, 'the output is structured JSON');
+        try {
+          JSON.parse(outputs);
+          return pass(true, 'the output parses as JSON');
+        } catch (err) {
+          return pass(false, `the output is not JSON: ${(err as Error).message}`);
+        }
+      };
+    case 'tool_call':
+      return ({ trace }) => {
+        const calls = trace.spans.filter((s) => s.tool?.name === cfg.tool || (s.span_type === 'TOOL' && s.name === cfg.tool));
+        const ok = cfg.called ? calls.length > 0 : calls.length === 0;
+        return pass(ok, `tool ${JSON.stringify(cfg.tool)} was called ${calls.length} time(s); expected ${cfg.called ? 'at least once' : 'never'}`);
+      };
+  }
+}
+
+/** Built-in deterministic checks. Values are booleans (true = passes). */
+export function createCodeScorer(cfg: CodeConfig): Scorer {
+  const run = check(cfg);
+  return {
+    name: cfg.name ?? cfg.type,
+    version: cfg.version,
+    sourceType: 'CODE',
+    sourceId: `tracehouse:${cfg.type}`,
+    score: async (input) => run(input),
+  };
+}
+
+/** What a custom scorer module may return: a value, or a value with a rationale (and optional error). */
+export function toResults(returned: unknown): ScoreResult[] {
+  const one = (r: unknown): ScoreResult => {
+    if (r !== null && typeof r === 'object' && !Array.isArray(r) && 'value' in r) {
+      const o = r as { value: Json; rationale?: unknown; error?: unknown };
+      return {
+        value: o.value,
+        rationale: typeof o.rationale === 'string' ? o.rationale : '',
+        ...(typeof o.error === 'string' ? { error: o.error } : {}),
+      };
+    }
+    return { value: r as Json, rationale: '' };
+  };
+  return [one(returned)];
+}
