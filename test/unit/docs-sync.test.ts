@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { API_ERRORS } from '../../src/api/errors.js';
-import { SETTINGS } from '../../src/config/load.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SETTINGS, loadConfig } from '../../src/config/load.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -18,5 +21,13 @@ describe('README stays in sync with the code', () => {
     for (const s of SETTINGS) {
       expect(readme, s.path).toContain(`| \`${s.path}\` | \`${s.env}\` | \`--${s.flag}\` |`);
     }
+  });
+
+  it('shows a complete config file that loads and equals the defaults', () => {
+    const m = /A complete file with the defaults:\n\n```yaml\n([\s\S]*?)```/.exec(readme);
+    expect(m, 'README config block').not.toBeNull();
+    const file = join(mkdtempSync(join(tmpdir(), 'th-readme-')), 'tracehouse.yaml');
+    writeFileSync(file, m?.[1] ?? '');
+    expect(loadConfig({ file, env: {} })).toEqual(loadConfig({ env: {} }));
   });
 });
