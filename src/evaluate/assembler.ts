@@ -2,9 +2,9 @@
  * Tracks the sampled traces whose spans are still arriving and says when each is ready to score: its
  * root span has ended (spans are exported when they end, so "root seen" is "root ended") and nothing
  * arrived for `settleMs`, or `maxWaitMs` passed since its first span. Only sampled traces are held,
- * by id and a few numbers (the spans themselves are read back from the store when scored), and at most
- * `maxPending` of them: more are counted as overflow. A trace already handed out is remembered for a
- * while so that late spans do not trigger a second scoring.
+ * by id, a few numbers and the ids of their spans (the spans themselves are read back from the store when
+ * scored), and at most `maxPending` of them: more are counted as overflow. A trace already handed out is
+ * remembered for a while so that late spans do not trigger a second scoring.
  */
 export interface PendingTrace<P = unknown> {
   project: string;
@@ -12,7 +12,10 @@ export interface PendingTrace<P = unknown> {
   firstSeenMs: number;
   lastSpanMs: number;
   rootSeen: boolean;
-  /** Spans seen, so the scorer can wait until the store holds at least as many. */
+  /**
+   * Distinct spans seen, so the scorer can wait until the store holds at least as many. Distinct: an
+   * exporter retry or a redelivery sends the same span again, and the store keeps it once.
+   */
   spanCount: number;
   /** Whatever the caller needs back with the trace (e.g. the positions to commit once it is scored). */
   positions: P[];
@@ -28,6 +31,8 @@ export interface AssemblerOptions {
 
 export class TraceAssembler<P = unknown> {
   private readonly pending = new Map<string, PendingTrace<P>>();
+  /** Span ids seen per pending trace (same keys as `pending`), for the distinct `spanCount`. */
+  private readonly spanIds = new Map<string, Set<string>>();
   private readonly done = new Set<string>();
   overflow = 0;
   lateSpans = 0;
@@ -38,8 +43,11 @@ export class TraceAssembler<P = unknown> {
     return this.pending.size;
   }
 
-  /** Records spans of a sampled trace. Returns false when the trace was dropped (overflow) or already scored. */
-  observe(project: string, traceId: string, hasRoot: boolean, spans: number, nowMs: number, position?: P): boolean {
+  /**
+   * Records spans (by span id) of a sampled trace. Returns false when the trace was dropped (overflow) or
+   * already scored.
+   */
+  observe(project: string, traceId: string, hasRoot: boolean, spanIds: Iterable<string>, nowMs: number, position?: P): boolean {
     const key = `${project}\u0000${traceId}`;
     if (this.done.has(key)) {
       this.lateSpans++;
@@ -53,9 +61,12 @@ export class TraceAssembler<P = unknown> {
       }
       p = { project, traceId, firstSeenMs: nowMs, lastSpanMs: nowMs, rootSeen: false, spanCount: 0, positions: [] };
       this.pending.set(key, p);
+      this.spanIds.set(key, new Set());
     }
     p.lastSpanMs = nowMs;
-    p.spanCount += spans;
+    const ids = this.spanIds.get(key) as Set<string>;
+    for (const id of spanIds) ids.add(id);
+    p.spanCount = ids.size;
     if (hasRoot) p.rootSeen = true;
     if (position !== undefined) p.positions.push(position);
     return true;
@@ -69,6 +80,7 @@ export class TraceAssembler<P = unknown> {
       if (settled || nowMs - p.firstSeenMs >= this.opts.maxWaitMs) {
         ready.push(p);
         this.pending.delete(key);
+        this.spanIds.delete(key);
         this.remember(key);
       }
     }

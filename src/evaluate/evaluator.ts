@@ -55,16 +55,16 @@ export class Evaluator<P = unknown> implements BatchObserver {
     const now = Date.now();
     for (const group of batch.spans) {
       // One observe per trace per group: most groups hold a handful of traces.
-      const traces = new Map<string, { root: boolean; spans: number }>();
+      const traces = new Map<string, { root: boolean; spanIds: string[] }>();
       for (const s of group.spans) {
         const t = traces.get(s.traceId);
         if (t) {
-          t.spans++;
+          t.spanIds.push(s.spanId);
           t.root ||= s.parentSpanId === '';
-        } else traces.set(s.traceId, { root: s.parentSpanId === '', spans: 1 });
+        } else traces.set(s.traceId, { root: s.parentSpanId === '', spanIds: [s.spanId] });
       }
       for (const [traceId, t] of traces) {
-        if (isSampled(traceId, this.maxRate)) this.assembler.observe(group.project, traceId, t.root, t.spans, now, position);
+        if (isSampled(traceId, this.maxRate)) this.assembler.observe(group.project, traceId, t.root, t.spanIds, now, position);
       }
     }
     this.deps.metrics.evalPending.set(this.assembler.size);

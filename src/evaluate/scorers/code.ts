@@ -1,7 +1,7 @@
 import type { ScorerConfig } from '../config.js';
 import type { Json } from '../../model/genai.js';
 import type { Scorer, ScorerInput, ScoreResult } from './types.js';
-import { payloadText } from './text.js';
+import { payloadTexts } from './text.js';
 
 type CodeConfig = Extract<ScorerConfig, { type: 'latency' | 'token_budget' | 'error_free' | 'output_match' | 'valid_json' | 'tool_call' }>;
 
@@ -32,8 +32,8 @@ function check(cfg: CodeConfig): (input: ScorerInput) => ScoreResult[] {
     case 'output_match': {
       const re = cfg.pattern !== undefined ? new RegExp(cfg.pattern, 'u') : null;
       return ({ outputs }) => {
-        const text = payloadText(outputs);
-        const found = re ? re.test(text) : text.includes(cfg.contains as string);
+        // Any of the output's texts: its JSON, or a string inside it as written (unescaped).
+        const found = payloadTexts(outputs).some((text) => (re ? re.test(text) : text.includes(cfg.contains as string)));
         const what = re ? `pattern /${cfg.pattern}/` : `text ${JSON.stringify(cfg.contains)}`;
         const ok = cfg.negate ? !found : found;
         return pass(ok, `the output ${found ? 'contains' : 'does not contain'} the ${what}`);
@@ -71,18 +71,43 @@ export function createCodeScorer(cfg: CodeConfig): Scorer {
   };
 }
 
+/**
+ * Why a returned value cannot be stored as an assessment value, or undefined when it can. The store and the
+ * API hold JSON, and a feedback value may be null only with an error: `undefined` (a forgotten `return`) would
+ * be written as no value at all, null would be refused by the API (failing `tracehouse evaluate`), and a
+ * BigInt or a cycle would make every write of the trace's assessments throw.
+ */
+function valueProblem(v: unknown): string | undefined {
+  if (v === undefined) return 'returned nothing (undefined): return a value or {value, rationale}';
+  if (v === null) return 'returned null: return a value or {value, rationale}, or throw to record an error';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `returned ${v}, which is not a JSON value`;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch (err) {
+    return `returned a ${typeof v}, which is not a JSON value (${(err as Error).message})`;
+  }
+  if (text === undefined) return `returned a ${typeof v}, which is not a JSON value`;
+  return undefined;
+}
+
 /** What a custom scorer module may return: a value, or a value with a rationale (and optional error). */
 export function toResults(returned: unknown): ScoreResult[] {
   const one = (r: unknown): ScoreResult => {
+    let value: unknown = r;
+    let rationale = '';
+    let error: string | undefined;
     if (r !== null && typeof r === 'object' && !Array.isArray(r) && 'value' in r) {
-      const o = r as { value: Json; rationale?: unknown; error?: unknown };
-      return {
-        value: o.value,
-        rationale: typeof o.rationale === 'string' ? o.rationale : '',
-        ...(typeof o.error === 'string' ? { error: o.error } : {}),
-      };
+      const o = r as { value: unknown; rationale?: unknown; error?: unknown };
+      value = o.value;
+      rationale = typeof o.rationale === 'string' ? o.rationale : '';
+      if (typeof o.error === 'string' && o.error !== '') error = o.error;
     }
-    return { value: r as Json, rationale: '' };
+    if (error !== undefined) return { value: null, rationale, error };
+    const problem = valueProblem(value);
+    if (problem !== undefined) return { value: null, rationale, error: `custom scorer ${problem}` };
+    // Plain JSON from here on (a Date becomes its ISO text, as the API would show it).
+    return { value: JSON.parse(JSON.stringify(value)) as Json, rationale };
   };
   return [one(returned)];
 }

@@ -4,6 +4,7 @@ import { createJudgeScorer } from './judges.js';
 import { createCodeScorer } from './code.js';
 import { createCustomScorer } from './custom.js';
 import type { Scorer } from './types.js';
+import { compileFilter } from '../../query/filter/index.js';
 
 /** A scorer with the parts of its config that decide which traces it sees. */
 export interface ConfiguredScorer {
@@ -32,6 +33,15 @@ export async function createScorers(cfg: Pick<EvaluatorConfig, 'scorers' | 'judg
     // Two scorers writing the same assessment name would overwrite each other's verdicts.
     if (names.has(scorer.name)) throw new Error(`two scorers are named "${scorer.name}": give one a distinct \`name\``);
     names.add(scorer.name);
+    // A filter that does not parse would fail every sampled trace at scoring time (and be retried forever):
+    // stop at start-up instead, like any other invalid setting.
+    if (s.filter.trim() !== '') {
+      try {
+        compileFilter(s.filter, { projectParam: 'project', spanTimeScope: '' });
+      } catch (err) {
+        throw new Error(`scorer "${scorer.name}": ${(err as Error).message}`);
+      }
+    }
     out.push({ scorer, sampleRate: s.sample_rate, filter: s.filter });
   }
   return out;
