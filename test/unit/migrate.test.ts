@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { forCluster } from '../../src/store/migrate.js';
+import { MIGRATIONS } from '../../src/store/schema.js';
+
+describe('cluster DDL', () => {
+  it('leaves single-server DDL unchanged', () => {
+    for (const s of MIGRATIONS.flatMap((m) => m.statements)) expect(forCluster(s, '')).toBe(s);
+  });
+
+  it('creates every table ON CLUSTER with the Replicated variant of its engine', () => {
+    const ddl = MIGRATIONS.flatMap((m) => m.statements).map((s) => forCluster(s, 'traces_cluster'));
+    for (const s of ddl) {
+      expect(s).toMatch(/^\s*CREATE TABLE IF NOT EXISTS \w+ ON CLUSTER traces_cluster \(/);
+      expect(s).toMatch(/ENGINE = Replicated(Replacing)?MergeTree/);
+      expect(s).not.toMatch(/ENGINE = (Replacing)?MergeTree/);
+    }
+    expect(ddl.find((s) => s.includes(' traces '))).toMatch(/ENGINE = ReplicatedReplacingMergeTree\(version\)/);
+    expect(ddl.find((s) => s.includes(' assessments '))).toMatch(/ENGINE = ReplicatedMergeTree\n/);
+  });
+});
