@@ -3,6 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { assessmentRow, nowNs, type AssessmentRecord } from './model.js';
 import { readAssessments, type AssessmentRow } from '../query/assessments.js';
 import type { Json } from '../model/genai.js';
+import { insertRows } from '../store/insert.js';
 
 export type NewAssessment = Omit<AssessmentRecord, 'assessmentId' | 'version' | 'createdTimeNs' | 'lastUpdatedTimeNs' | 'deleted' | 'overrides' | 'valid'> & {
   valid?: boolean;
@@ -49,8 +50,7 @@ export class AssessmentStore {
   ) {}
 
   async insert(records: readonly AssessmentRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.writer.insert({ table: 'assessments', values: records.map(assessmentRow), format: 'JSONEachRow' });
+    await insertRows(this.writer, 'assessments', records.map(assessmentRow));
   }
 
   async create(a: NewAssessment, id: string = `a-${randomUUID().replace(/-/g, '')}`): Promise<AssessmentRecord> {

@@ -24,11 +24,14 @@ interface ChdbModule {
   drainPending(): Promise<void>;
 }
 
+/** Not a literal, so the project compiles where the optional package is not installed. */
+const CHDB = 'chdb';
+
 /** chdb is an optional dependency (~550 MB): load it only when the embedded store is chosen. */
 async function loadChdb(): Promise<{ connection: ChdbConnectionModule; root: ChdbModule }> {
   try {
-    const connection = (await import('chdb/connection')) as unknown as ChdbConnectionModule;
-    const root = (await import('chdb')) as unknown as ChdbModule;
+    const connection = (await import(`${CHDB}/connection`)) as ChdbConnectionModule;
+    const root = (await import(CHDB)) as ChdbModule;
     return { connection, root };
   } catch (err) {
     throw new StoreSetupError(

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { MIGRATIONS, RETENTION_TABLES, type Migration } from './schema.js';
+import { insertRows } from './insert.js';
 
 export interface MigrationResult {
   applied: number[];
@@ -24,7 +25,7 @@ export async function migrate(client: ClickHouseClient, cluster = '', migrations
   for (const m of migrations) {
     if (done.has(m.version)) continue;
     for (const statement of m.statements) await client.command({ query: forCluster(statement, cluster) });
-    await client.insert({ table: 'schema_migrations', values: [{ version: m.version, name: m.name }], format: 'JSONEachRow' });
+    await insertRows(client, 'schema_migrations', [{ version: m.version, name: m.name }]);
     applied.push(m.version);
   }
   return { applied, current: Math.max(0, ...migrations.map((m) => m.version)) };

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { classifyStoreError } from '../errors/pipeline-error.js';
+import { insertRows } from '../store/insert.js';
 import type { Consumer, IngestBatch } from '../bus/types.js';
 import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes, type EventRow, type SpanRow } from './rows.js';
 import type { Metrics } from '../service/metrics.js';
@@ -46,12 +47,7 @@ export class StoreWriter implements Consumer {
   }
 
   private async insert(table: string, values: object[], dedupToken: string | undefined): Promise<void> {
-    await this.client.insert({
-      table,
-      values,
-      format: 'JSONEachRow',
-      // A token per (batch, table) makes a re-delivered batch a no-op insert (see design notes).
-      clickhouse_settings: dedupToken ? { insert_deduplication_token: `${dedupToken}:${table}` } : {},
-    });
+    // A token per (batch, table) makes a re-delivered batch a no-op insert (see design notes).
+    await insertRows(this.client, table, values, dedupToken ? `${dedupToken}:${table}` : '');
   }
 }
