@@ -18,6 +18,10 @@ export interface Setting {
 export const SETTINGS: readonly Setting[] = [
   { path: 'bus.kind', env: 'TRACEHOUSE_BUS', flag: 'bus', type: 'string', help: '`inline` (one process) or `kafka`' },
   { path: 'bus.kafka.brokers', env: 'KAFKA_BROKERS', flag: 'kafka-brokers', type: 'list', help: 'Kafka bootstrap brokers, comma-separated host:port' },
+  { path: 'bus.kafka.sasl.mechanism', env: 'KAFKA_SASL_MECHANISM', flag: 'kafka-sasl-mechanism', type: 'string', help: 'Kafka SASL mechanism: plain, scram-sha-256 or scram-sha-512' },
+  { path: 'bus.kafka.sasl.username', env: 'KAFKA_SASL_USERNAME', flag: 'kafka-sasl-username', type: 'string', help: 'Kafka SASL user (with bus.kafka.sasl.mechanism)' },
+  { path: 'bus.kafka.sasl.password', env: 'KAFKA_SASL_PASSWORD', flag: 'kafka-sasl-password', type: 'string', help: 'Kafka SASL password' },
+  { path: 'bus.kafka.ssl', env: 'KAFKA_SSL', flag: 'kafka-ssl', type: 'bool', help: 'TLS to the Kafka brokers' },
   { path: 'store.kind', env: 'TRACEHOUSE_STORE', flag: 'store', type: 'string', help: '`embedded` (chDB in-process) or `clickhouse` (a server)' },
   { path: 'store.path', env: 'TRACEHOUSE_DATA_DIR', flag: 'data-dir', type: 'string', help: 'chDB data directory (embedded store)' },
   { path: 'store.url', env: 'CLICKHOUSE_URL', flag: 'clickhouse-url', type: 'string', help: 'ClickHouse HTTP URL (clickhouse store)' },
@@ -25,6 +29,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'store.password', env: 'CLICKHOUSE_PASSWORD', flag: 'clickhouse-password', type: 'string', help: 'ClickHouse password' },
   { path: 'store.database', env: 'CLICKHOUSE_DATABASE', flag: 'clickhouse-database', type: 'string', help: 'ClickHouse database (created if missing)' },
   { path: 'store.cluster', env: 'TRACEHOUSE_CLICKHOUSE_CLUSTER', flag: 'clickhouse-cluster', type: 'string', help: 'ClickHouse cluster for Replicated tables ON CLUSTER (empty: one server)' },
+  { path: 'store.migrate_on_start', env: 'TRACEHOUSE_MIGRATE_ON_START', flag: 'migrate-on-start', type: 'bool', help: 'apply migrations at start-up (turn off when a migrate job does it)' },
   { path: 'store.retention_days', env: 'TRACEHOUSE_RETENTION_DAYS', flag: 'retention-days', type: 'int', help: 'days to keep spans, traces and events (0 = forever)' },
   { path: 'receivers.grpc.enabled', env: 'TRACEHOUSE_GRPC_ENABLED', flag: 'grpc-enabled', type: 'bool', help: 'serve OTLP/gRPC' },
   { path: 'receivers.grpc.host', env: 'TRACEHOUSE_GRPC_HOST', flag: 'grpc-host', type: 'string', help: 'OTLP/gRPC listen address' },

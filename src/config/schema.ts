@@ -23,6 +23,16 @@ const kafkaSchema = z
     /** Largest message on the topics; a trace over it is split, a single span over it is refused. */
     max_message_bytes: z.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
     compression: z.enum(['gzip', 'none']).default('gzip'),
+    /** TLS to the brokers (system CAs). */
+    ssl: z.boolean().default(false),
+    sasl: z
+      .object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      })
+      .strict()
+      .optional(),
     /** How long a receiver waits for Kafka to acknowledge before answering 503. */
     produce_timeout_ms: z.number().int().min(100).default(10_000),
     /** Request bytes held while waiting for Kafka, at most; more are refused with 503 + Retry-After. */
@@ -62,8 +72,10 @@ export const configSchema = z
         /** ClickHouse cluster name: when set, migrations create Replicated tables ON CLUSTER. */
         cluster: z
           .string()
-          .regex(/^([A-Za-z_][A-Za-z0-9_-]*)?$/, 'must be a cluster name from the server config, or empty')
+          .regex(/^([A-Za-z_][A-Za-z0-9_]*)?$/, 'must be a cluster name from the server config (letters, digits, _), or empty')
           .default(''),
+        /** Apply migrations and retention at start-up; turn off where a separate `tracehouse migrate` job does it. */
+        migrate_on_start: z.boolean().default(true),
         /** Days to keep spans, traces and events; 0 keeps them forever. */
         retention_days: z.number().int().min(0).max(36500).default(30),
       })

@@ -73,9 +73,11 @@ export async function startApp(config: Readonly<Config>, log: Logger, roles: rea
       const s = await openStore(config.store);
       store = s;
       stops.push(() => s.close());
-      const m = await migrate(s.writer, config.store.cluster);
-      if (m.applied.length) log.info({ applied: m.applied }, 'schema migrated');
-      await applyRetention(s.writer, config.store.retention_days, config.store.cluster);
+      if (config.store.migrate_on_start) {
+        const m = await migrate(s.writer, config.store.cluster);
+        if (m.applied.length) log.info({ applied: m.applied }, 'schema migrated');
+        await applyRetention(s.writer, config.store.retention_days, config.store.cluster);
+      }
       readiness.add('store', async () => {
         await (await s.reader.query({ query: 'SELECT 1', format: 'JSONEachRow' })).json();
         return true;

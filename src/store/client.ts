@@ -73,7 +73,7 @@ export async function openStore(cfg: Config['store']): Promise<Store> {
   const base = { url: cfg.url, username: cfg.username, password: cfg.password, clickhouse_settings: SESSION_SETTINGS };
   const admin = createClient(base);
   try {
-    await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${cfg.database}` });
+    await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${cfg.database}${cfg.cluster ? ` ON CLUSTER ${cfg.cluster}` : ''}` });
   } catch (err) {
     throw new StoreSetupError(`cannot reach ClickHouse at ${cfg.url}: ${(err as Error).message}`);
   } finally {

@@ -27,11 +27,27 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-/** Starts a broker with the project's script; returns its address and how to stop it. */
-export async function startLocalKafka(): Promise<{ brokers: string; dir: string; stop: () => Promise<void> }> {
+/**
+ * Starts a broker with the project's script; returns its address and how to stop it. Tried twice: a port
+ * found free can be taken by another process before the broker binds it.
+ */
+export async function startLocalKafka(attempts = 2): Promise<{ brokers: string; dir: string; stop: () => Promise<void> }> {
+  for (let i = 1; ; i++) {
+    try {
+      return await startLocalKafkaOnce();
+    } catch (err) {
+      if (i >= attempts) throw err;
+    }
+  }
+}
+
+async function startLocalKafkaOnce(): Promise<{ brokers: string; dir: string; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'tracehouse-kafka-'));
   const port = await freePort();
-  const { stdout } = await run('bash', [KAFKA_SCRIPT, 'start', '--port', String(port), '--dir', dir], { timeout: 240_000 });
+  const { stdout } = await run('bash', [KAFKA_SCRIPT, 'start', '--port', String(port), '--dir', dir], { timeout: 240_000 }).catch((err: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   const line = stdout.trim().split('\n').pop() ?? '';
   const brokers = line.replace(/^KAFKA_BROKERS=/, '');
   return {

@@ -1,4 +1,4 @@
-import kafkajs from 'kafkajs';
+import kafkajs, { type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 
@@ -13,11 +13,27 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+type Sasl = NonNullable<KafkaConfig['sasl']>;
+/** kafkajs types each mechanism separately, so the union has to be taken apart. */
+function saslOptions(s: Sasl): SASLOptions {
+  const { username, password } = s;
+  switch (s.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
+}
+
 /** A kafkajs client whose logs go to our JSON logger (kafkajs' INFO chatter is logged at debug). */
 export function createKafka(cfg: KafkaConfig, log: Logger, role: string): KafkaClient {
   return new Kafka({
     clientId: `${cfg.client_id}-${role}`,
     brokers: [...cfg.brokers],
+    ssl: cfg.ssl,
+    ...(cfg.sasl ? { sasl: saslOptions(cfg.sasl) } : {}),
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 10_000 },
