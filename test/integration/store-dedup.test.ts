@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import { openStore, type Store } from '../../src/store/client.js';
 import { migrate } from '../../src/store/migrate.js';
 import { StoreWriter } from '../../src/write/store-writer.js';
@@ -15,7 +16,7 @@ let store: Store;
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tracehouse-dedup-'));
-  store = await openStore({ kind: 'embedded', path: dir, url: 'http://localhost:8123', username: '', password: '', database: 'x', retention_days: 0, cluster: '' });
+  store = await openStore(loadConfig({ env: {}, overrides: { 'store.path': dir } }).store);
   await migrate(store.writer);
 });
 afterAll(async () => {

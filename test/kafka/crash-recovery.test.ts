@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
+import { loadConfig } from '../../src/config/load.js';
 import { openStore } from '../../src/store/client.js';
 import { freePort } from '../setup/kafka.js';
 import { removeDir } from '../helpers/app.js';
@@ -80,7 +81,7 @@ describe.skipIf(!brokers)('writer crash', () => {
     receiver.child.kill('SIGTERM');
     expect(await receiver.exited).toBe(0);
 
-    const store = await openStore({ kind: 'embedded', path: dataDir, url: 'http://localhost:8123', username: '', password: '', database: 'x', retention_days: 0, cluster: '' });
+    const store = await openStore(loadConfig({ env: {}, overrides: { 'store.path': dataDir } }).store);
     try {
       const q = async (sql: string): Promise<Array<Record<string, string>>> =>
         (await store.reader.query({ query: sql, query_params: { p: 'crash' }, format: 'JSONEachRow' })).json();
