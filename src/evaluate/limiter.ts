@@ -14,13 +14,16 @@ export class Limiter {
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
+    // A waiter is handed the finishing task's slot (`active` unchanged), so a task arriving between the
+    // hand-over and the waiter resuming sees no free slot: it can neither jump the queue nor exceed the limit.
     if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
-    this.active++;
+    else this.active++;
     try {
       return await task();
     } finally {
-      this.active--;
-      this.queue.shift()?.();
+      const next = this.queue.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 }

@@ -6,6 +6,12 @@ import { scorerAssessmentId } from './sampling.js';
 import type { Limiter } from './limiter.js';
 import type { Scorer, ScorerInput, ScoreResult } from './scorers/types.js';
 
+/**
+ * An API timestamp as text that sorts in time order. The API trims the fraction ("…:00.123Z", "…:00.123000001Z"),
+ * so plain string order can put the later of two times in one millisecond first.
+ */
+const timeKey = (iso: string): string => iso.replace(/(?:\.(\d{1,9}))?Z$/, (_m, f: string | undefined) => `.${(f ?? '').padEnd(9, '0')}Z`);
+
 /** MLflow's scorer arguments from a trace: the root's inputs and outputs, and its latest valid expectations. */
 export function scorerInput(trace: TraceDetailView): ScorerInput {
   const root = trace.spans.find((s) => s.parent_span_id === null) ?? trace.spans[0];
@@ -13,8 +19,9 @@ export function scorerInput(trace: TraceDetailView): ScorerInput {
   const newest = new Map<string, string>();
   for (const a of trace.assessments) {
     if (a.kind !== 'expectation' || !a.valid) continue;
-    if ((newest.get(a.name) ?? '') > a.create_time) continue;
-    newest.set(a.name, a.create_time);
+    const at = timeKey(a.create_time);
+    if ((newest.get(a.name) ?? '') > at) continue;
+    newest.set(a.name, at);
     expectations[a.name] = a.value;
   }
   return { inputs: root?.inputs ?? null, outputs: root?.outputs ?? null, expectations, trace };
