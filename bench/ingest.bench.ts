@@ -1,0 +1,356 @@
+/**
+ * End-to-end ingest: OTLP/HTTP protobuf into `tracehouse start` (the embedded store) running as a child
+ * process, then the insert ceiling of the same rows in another child process, in the same run.
+ *
+ *   npx tsx bench/ingest.bench.ts [--requests 200] [--spans-per-request 100] [--concurrency 4]
+ *                                 [--warmup-requests 20] [--text-scale 1] [--no-build] [--no-ceiling]
+ *
+ * Reports: spans/s and MB/s of request bodies (wall time from first send to last ack), server CPU seconds
+ * per 100k spans (/proc/<pid>/stat utime+stime around the timed phase), server peak RSS (VmHWM), request
+ * latency p50/p95/p99, the server's average write batch (from /metrics), a check that every span is
+ * queryable through the API, and end-to-end spans/s as a fraction of the ceiling's rows/s.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { CeilingReport } from './lib/insert-ceiling.js';
+import { fmt, machineLine, mb, percentile } from './lib/stats.js';
+import { buildWorkload, warmupOf, type Workload } from './lib/workload.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PROJECT = 'bench';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '200' },
+    'spans-per-request': { type: 'string', default: '100' },
+    concurrency: { type: 'string', default: '4' },
+    'warmup-requests': { type: 'string', default: '40' },
+    'text-scale': { type: 'string', default: '1' },
+    seed: { type: 'string', default: '7' },
+    'batch-max-spans': { type: 'string' },
+    'batch-max-wait-ms': { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    'no-ceiling': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+const concurrency = Number(values.concurrency);
+const warmupRequests = Number(values['warmup-requests']);
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Child process helpers
+// ---------------------------------------------------------------------------------------------
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Peak resident set size in bytes (VmHWM). */
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+async function waitReady(api: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before ready:\n${stderr()}`);
+    try {
+      const res = await fetch(`${api}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server not ready after 120 s:\n${stderr()}`);
+}
+
+/** Sums the samples of a Prometheus metric (all label sets). */
+async function metric(api: string, name: string): Promise<number> {
+  const text = await (await fetch(`${api}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generator
+// ---------------------------------------------------------------------------------------------
+
+interface SendResult {
+  latenciesMs: number[];
+  wallMs: number;
+  retries: number;
+}
+
+function post(agent: Agent, port: number, body: Buffer, project: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/traces',
+        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length, 'x-tracehouse-project': project },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `concurrency` senders over keep-alive connections, each sending its next body once the last is acked. */
+async function sendAll(port: number, bodies: Buffer[], project: string): Promise<SendResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latenciesMs: number[] = [];
+  let next = 0;
+  let retries = 0;
+  const t0 = performance.now();
+  const sender = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const body = bodies[next++] as Buffer;
+      const s = performance.now();
+      for (;;) {
+        const status = await post(agent, port, body, project);
+        if (status === 200) break;
+        // 503/429 ask for a retry (write queue full): count it and resend, as an exporter would.
+        if ((status === 503 || status === 429) && retries < 10_000) {
+          retries++;
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        throw new Error(`OTLP request failed with HTTP ${status}`);
+      }
+      latenciesMs.push(performance.now() - s);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, sender));
+  const wallMs = performance.now() - t0;
+  agent.destroy();
+  return { latenciesMs, wallMs, retries };
+}
+
+interface SearchPage {
+  traces: Array<{ trace_id: string; span_count: number }>;
+  next_page_token: string | null;
+}
+
+/** Pages through the API's search and sums span_count: every span must be readable back. */
+async function countViaApi(api: string, fromMs: number, toMs: number): Promise<{ traces: number; spans: number; ms: number }> {
+  const t0 = performance.now();
+  let token: string | null = null;
+  let traces = 0;
+  let spans = 0;
+  do {
+    const q = new URLSearchParams({ project: PROJECT, from: String(fromMs), to: String(toMs), max_results: '1000' });
+    if (token) q.set('page_token', token);
+    const res = await fetch(`${api}/api/v1/traces?${q.toString()}`);
+    if (res.status !== 200) throw new Error(`search failed: HTTP ${res.status} ${await res.text()}`);
+    const page = (await res.json()) as SearchPage;
+    traces += page.traces.length;
+    for (const t of page.traces) spans += t.span_count;
+    token = page.next_page_token;
+  } while (token);
+  return { traces, spans, ms: performance.now() - t0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface IngestReport {
+  spans: number;
+  requests: number;
+  concurrency: number;
+  bodyBytes: number;
+  wallMs: number;
+  spansPerSec: number;
+  mbPerSec: number;
+  serverCpuSecondsPer100k: number;
+  /** Server CPU seconds per wall second of the timed phase (1 = one core busy). */
+  serverCpuUtilization: number;
+  serverPeakRssBytes: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  retries: number;
+  server: { spansWritten: number; writeBatches: number; avgBatchSpans: number };
+  verify: { traces: number; spans: number; ms: number; expectedTraces: number; ok: boolean };
+}
+
+async function main(): Promise<void> {
+  if (!values['no-build']) {
+    log('building (npm run build)…');
+    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (b.status !== 0) throw new Error('npm run build failed');
+  }
+  const cli = join(ROOT, 'dist/cli/main.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build (or drop --no-build)`);
+
+  const workload: Workload = {
+    seed: Number(values.seed),
+    endMs: Date.now() - 60_000,
+    windowMs: 10 * 60_000,
+    requests: Number(values.requests),
+    spansPerRequest: Number(values['spans-per-request']),
+    textScale: Number(values['text-scale']),
+  };
+  const g0 = performance.now();
+  const { bodies, spans, traces } = buildWorkload(workload);
+  const warm = buildWorkload(warmupOf(workload, warmupRequests));
+  const bodyBytes = bodies.reduce((n, b) => n + b.length, 0);
+  log(`generated ${fmt(spans)} spans (${traces.length} traces) in ${bodies.length} requests, ${fmt(mb(bodyBytes), 1)} MB, in ${fmt(performance.now() - g0)} ms`);
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'tracehouse-ingest-'));
+  const [httpPort, grpcPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const args = [
+    ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
+    cli, 'start', '--data-dir', dataDir,
+    '--http-port', String(httpPort), '--grpc-port', String(grpcPort), '--api-port', String(apiPort),
+    '--http-host', '127.0.0.1', '--grpc-host', '127.0.0.1', '--api-host', '127.0.0.1',
+    '--log-level', 'warn',
+    ...(values['batch-max-spans'] ? ['--batch-max-spans', values['batch-max-spans']] : []),
+    ...(values['batch-max-wait-ms'] ? ['--batch-max-wait-ms', values['batch-max-wait-ms']] : []),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let serverErr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    serverErr = (serverErr + d.toString()).slice(-20_000);
+  });
+  const api = `http://127.0.0.1:${apiPort}`;
+  const pid = child.pid as number;
+
+  let report: IngestReport;
+  try {
+    const s0 = performance.now();
+    await waitReady(api, child, () => serverErr);
+    log(`server pid ${pid} ready in ${fmt(performance.now() - s0)} ms (data dir ${dataDir})`);
+
+    // Warm-up under another project, so the count below sees only the measured spans.
+    await sendAll(httpPort, warm.bodies, `${PROJECT}-warmup`);
+    const written0 = await metric(api, 'tracehouse_spans_written_total');
+    const inserts0 = await metric(api, 'tracehouse_insert_seconds_count');
+    const cpu0 = cpuSeconds(pid);
+
+    const run = await sendAll(httpPort, bodies, PROJECT);
+
+    const cpu1 = cpuSeconds(pid);
+    const rss = peakRss(pid);
+    const written = (await metric(api, 'tracehouse_spans_written_total')) - written0;
+    const inserts = (await metric(api, 'tracehouse_insert_seconds_count')) - inserts0;
+    const avgBatch = written / Math.max(1, inserts);
+    const fromMs = workload.endMs - workload.windowMs - 60_000;
+    const count = await countViaApi(api, fromMs, workload.endMs + 3_600_000);
+
+    const spansPerSec = spans / (run.wallMs / 1000);
+    report = {
+      spans,
+      requests: bodies.length,
+      concurrency,
+      bodyBytes,
+      wallMs: run.wallMs,
+      spansPerSec,
+      mbPerSec: mb(bodyBytes) / (run.wallMs / 1000),
+      serverCpuSecondsPer100k: ((cpu1 - cpu0) / spans) * 100_000,
+      serverCpuUtilization: (cpu1 - cpu0) / (run.wallMs / 1000),
+      serverPeakRssBytes: rss,
+      latencyMs: { p50: percentile(run.latenciesMs, 50), p95: percentile(run.latenciesMs, 95), p99: percentile(run.latenciesMs, 99), max: percentile(run.latenciesMs, 100) },
+      retries: run.retries,
+      server: { spansWritten: written, writeBatches: inserts, avgBatchSpans: avgBatch },
+      verify: { ...count, expectedTraces: traces.length, ok: count.spans === spans && count.traces === traces.length },
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise<void>((resolve) => {
+      if (child.exitCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  let ceiling: CeilingReport | null = null;
+  if (!values['no-ceiling']) {
+    const avg = Math.max(1, Math.round(report.server.avgBatchSpans));
+    const batches = [...new Set([avg, 10_000])];
+    log(`ceiling: inserting the same rows in a separate process, batches of ${batches.join(' and ')}…`);
+    const c = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'bench/lib/insert-ceiling.ts'), '--workload', JSON.stringify(workload), '--warmup-requests', String(warmupRequests), '--batches', batches.join(',')],
+      { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 },
+    );
+    if (c.status !== 0) throw new Error(`insert-ceiling failed with status ${c.status}`);
+    ceiling = JSON.parse(c.stdout.trim().split('\n').pop() as string) as CeilingReport;
+  }
+
+  const sameBatch = ceiling?.passes.find((p) => p.mode === 'spans' && p.batch === ceiling?.passes[0]?.batch) ?? null;
+  const fraction = sameBatch ? report.spansPerSec / sameBatch.rowsPerSec : null;
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ ...report, ceiling, fractionOfCeiling: fraction })}\n`);
+    return;
+  }
+  const r = report;
+  console.log(`ingest  ${await machineLine()}`);
+  console.log(`${fmt(spans)} spans in ${bodies.length} OTLP/HTTP protobuf requests of ${workload.spansPerRequest} (${fmt(bodyBytes / spans)} B/span), ${concurrency} keep-alive senders, after ${warmupRequests} warm-up requests`);
+  console.log(`  end-to-end       ${fmt(r.spansPerSec)} spans/s   ${fmt(r.mbPerSec, 1)} MB/s   (${fmt(r.wallMs)} ms wall, ${r.retries} retries)`);
+  console.log(`  server CPU       ${fmt(r.serverCpuSecondsPer100k, 2)} s per 100k spans   (${fmt(r.serverCpuUtilization * 100)}% of one core on average)`);
+  console.log(`  server peak RSS  ${fmt(r.serverPeakRssBytes / 2 ** 20)} MiB`);
+  console.log(`  latency          p50 ${fmt(r.latencyMs.p50, 1)} ms   p95 ${fmt(r.latencyMs.p95, 1)} ms   p99 ${fmt(r.latencyMs.p99, 1)} ms   max ${fmt(r.latencyMs.max, 1)} ms`);
+  console.log(`  write batches    ${r.server.writeBatches}, ${fmt(r.server.avgBatchSpans)} spans on average`);
+  console.log(`  queryable        ${r.verify.ok ? 'OK' : 'MISMATCH'}: API search found ${fmt(r.verify.traces)}/${fmt(r.verify.expectedTraces)} traces, ${fmt(r.verify.spans)}/${fmt(spans)} spans (${fmt(r.verify.ms)} ms)`);
+  if (ceiling) {
+    console.log(`  ceiling          ${fmt(ceiling.rows)} rows of ${fmt(ceiling.jsonBytesPerRow)} B JSON, client.insert JSONEachRow into a fresh embedded store (median of reps):`);
+    for (const p of ceiling.passes) {
+      console.log(`                     batch ${String(p.batch).padStart(5)} ${p.mode.padEnd(13)} ${fmt(p.rowsPerSec).padStart(7)} rows/s  ${fmt(p.mbPerSec, 1)} MB/s  ${fmt(p.cpuSecondsPer100k, 2)} CPU s/100k  (reps ${p.repsRowsPerSec.join(', ')})`);
+    }
+    const pct = (p: { rowsPerSec: number } | undefined): string => (p ? `${fmt((r.spansPerSec / p.rowsPerSec) * 100)}%` : 'n/a');
+    const first = ceiling.passes[0]?.batch;
+    const at = (batch: number | undefined, mode: string) => ceiling?.passes.find((p) => p.batch === batch && p.mode === mode);
+    if (fraction !== null) console.log(`  end-to-end / ceiling (same batch, spans only): ${fmt(fraction * 100)}%   (target ≥ 60%)`);
+    console.log(
+      `    same batch, spans+traces (the server's work): ${pct(at(first, 'spans+traces'))};  batch 10000, spans only: ${pct(at(10_000, 'spans'))}; ` +
+        `server CPU per span ${fmt(r.serverCpuSecondsPer100k / (at(first, 'spans+traces')?.cpuSecondsPer100k ?? NaN), 2)}× the same-batch spans+traces ceiling's`,
+    );
+  }
+  if (!r.verify.ok) process.exitCode = 1;
+}
+
+await main();
