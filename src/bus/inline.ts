@@ -2,9 +2,9 @@ import { throttled, PipelineError, retryable } from '../errors/pipeline-error.js
 import { countLogs, countSpans, NOTHING_REJECTED, type Consumer, type IngestBatch, type PublishOutcome, type Publisher } from './types.js';
 
 export interface InlineBusOptions {
-  /** A write closes at this many items (spans + log records)… */
+  /** A write takes at most this many items (spans + log records); more start it at once. */
   maxItems: number;
-  /** …or this long after its first item arrived. */
+  /** How long an idle writer waits for more items before writing (0: the next tick). */
   maxWaitMs: number;
   /** Items waiting for a write beyond which new requests are refused as throttled. */
   maxPendingItems: number;
@@ -50,8 +50,10 @@ export class InlineBus implements Consumer, Publisher {
     this.pending.logs.push(...batch.logs);
     this.pendingItems += items;
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    // Group commit: an idle writer starts after at most maxWaitMs; while a write runs, items gather and
+    // go in the moment it finishes. Batches grow with the load instead of with a fixed delay.
     if (this.pendingItems >= this.opts.maxItems) this.kick();
-    else if (!this.timer) this.timer = setTimeout(() => this.kick(), this.opts.maxWaitMs);
+    else if (!this.writing && !this.timer) this.timer = setTimeout(() => this.kick(), this.opts.maxWaitMs);
     return done;
   }
 
@@ -75,8 +77,8 @@ export class InlineBus implements Consumer, Publisher {
       },
     ).finally(() => {
       this.writing = null;
-      if (this.pendingItems >= this.opts.maxItems) this.kick();
-      else if (this.pendingItems > 0 && !this.timer) this.timer = setTimeout(() => this.kick(), this.opts.maxWaitMs);
+      // What arrived during the write has waited long enough already.
+      if (this.pendingItems > 0) this.kick();
     });
   }
 

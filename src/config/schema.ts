@@ -98,10 +98,13 @@ export const configSchema = z
       .prefault({}),
     writer: z
       .object({
-        /** A write batch closes at this many spans… */
+        /** A write batch holds at most this many spans. */
         batch_max_spans: z.number().int().min(1).max(1_000_000).default(10_000),
-        /** …or this long after its first span, whichever comes first. */
-        batch_max_wait_ms: z.number().int().min(0).max(60_000).default(100),
+        /**
+         * How long an idle writer waits for more spans before writing. Requests that arrive while a write
+         * runs join the next batch, so batches grow with load even at 0 (group commit).
+         */
+        batch_max_wait_ms: z.number().int().min(0).max(60_000).default(0),
         /** Payloads longer than this are cut in trace previews (MLflow keeps 1000). */
         preview_chars: z.number().int().min(16).max(100_000).default(1000),
       })

@@ -35,50 +35,69 @@ interface TraceRowOut {
 
 const TRACE_COLUMNS =
   'trace_id, request_time_ns, request_time, execution_duration_ns, state, name, service_name, request_preview, response_preview, root_span_id';
+const NARROW_TRACE_COLUMNS = 'trace_id, request_time_ns, request_time, execution_duration_ns, state, name, service_name, root_span_id';
+const NARROW_OUT_COLUMNS = 'trace_id, request_time_ns, execution_duration_ns, state, name, service_name, root_span_id';
 
 /** Read side of the store: trace search and trace detail, on the reader connection. */
 export class TraceReader {
   constructor(private readonly client: ClickHouseClient) {}
 
   async search(p: SearchParams): Promise<SearchResult> {
+    const inRange = `project = {project:String}
+          AND request_time >= fromUnixTimestamp64Nano({from_ns:Int64})
+          AND request_time < fromUnixTimestamp64Nano({to_ns:Int64})`;
     const compiled = compileFilter(p.filter, {
       projectParam: 'project',
-      // Spans start no earlier than their trace's root; the upper bound leaves a day for long traces.
-      spanTimeScope:
-        'start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND start_time < fromUnixTimestamp64Nano({to_ns:Int64}) + INTERVAL 1 DAY',
+      // Span conditions look only at the traces of the window: the spans table is sorted by trace id, so
+      // this is a key lookup instead of a scan of every span that started in (or after) the window.
+      spanTimeScope: `start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND trace_id IN (SELECT trace_id FROM traces WHERE ${inRange})`,
     });
     const where = compiled.conditions.length ? `WHERE ${compiled.conditions.join(' AND ')}` : '';
+    // Previews are the widest columns: read them for the page only, unless a text filter needs them.
+    const previewsInFilter = compiled.conditions.some((c) => c.includes('_preview'));
+    const columns = previewsInFilter ? TRACE_COLUMNS : NARROW_TRACE_COLUMNS;
     // The inner query keeps one row per trace (the root's over placeholders) before any filter applies.
     const query = `
-      SELECT trace_id, request_time_ns, execution_duration_ns, state, name, service_name, request_preview, response_preview, root_span_id
+      SELECT ${NARROW_OUT_COLUMNS}
       FROM (
-        SELECT ${TRACE_COLUMNS} FROM traces
-        WHERE project = {project:String}
-          AND request_time >= fromUnixTimestamp64Nano({from_ns:Int64})
-          AND request_time < fromUnixTimestamp64Nano({to_ns:Int64})
+        SELECT ${columns} FROM traces
+        WHERE ${inRange}
         ORDER BY trace_id, version DESC
         LIMIT 1 BY trace_id
       ) AS t
       ${where}
       ORDER BY ${compileOrderBy(p.orderBy)}
       LIMIT {limit:UInt32} OFFSET {offset:UInt32}`;
+    const params = { project: p.project, from_ns: p.fromNs.toString(), to_ns: p.toNs.toString() };
     const rs = await this.client.query({
       query,
-      query_params: {
-        ...compiled.params,
-        project: p.project,
-        from_ns: p.fromNs.toString(),
-        to_ns: p.toNs.toString(),
-        limit: p.maxResults + 1,
-        offset: p.offset,
-      },
+      query_params: { ...compiled.params, ...params, limit: p.maxResults + 1, offset: p.offset },
       format: 'JSONEachRow',
     });
-    const rows = await rs.json<TraceRowOut>();
+    const rows = await rs.json<Omit<TraceRowOut, 'request_preview' | 'response_preview'>>();
     const more = rows.length > p.maxResults;
     const page = more ? rows.slice(0, p.maxResults) : rows;
-    const traces = await this.summaries(p.project, page);
+    const previews = await this.previews(page.map((r) => r.trace_id), params, inRange);
+    const full = page.map((r) => ({ ...r, request_preview: '', response_preview: '', ...previews.get(r.trace_id) }));
+    const traces = await this.summaries(p.project, full);
     return { traces, nextOffset: more ? p.offset + p.maxResults : null };
+  }
+
+  private async previews(
+    ids: string[],
+    params: Record<string, string>,
+    inRange: string,
+  ): Promise<Map<string, { request_preview: string; response_preview: string }>> {
+    if (ids.length === 0) return new Map();
+    const rs = await this.client.query({
+      query: `SELECT trace_id, request_preview, response_preview FROM traces
+              WHERE ${inRange} AND trace_id IN {ids:Array(String)}
+              ORDER BY trace_id, version DESC LIMIT 1 BY trace_id`,
+      query_params: { ...params, ids },
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<{ trace_id: string; request_preview: string; response_preview: string }>();
+    return new Map(rows.map((r) => [r.trace_id, { request_preview: r.request_preview, response_preview: r.response_preview }]));
   }
 
   /** Whether one trace matches a filter (scorer filters): the same SQL as search, scoped to that trace. */

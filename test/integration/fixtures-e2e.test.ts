@@ -147,6 +147,19 @@ describe('search', () => {
     expect(seen.size).toBe(5);
   });
 
+  it('finds traces by text in their request or response, and by span attributes', async () => {
+    const facts = loadFacts('openinference');
+    const acme = facts.traces.filter((f) => f.customer_name === 'Acme Corp').map((f) => f.trace_id).sort();
+    const byText = await search('openinference', `&filter=${encodeURIComponent("trace.text ILIKE '%acme corp%'")}`);
+    expect(byText.map((x) => x.trace_id).sort()).toEqual(acme);
+    // The page still carries its previews when the filter does not need them.
+    expect(byText.every((x) => x.request_preview.includes('Acme Corp'))).toBe(true);
+    const bySession = await search('openinference', `&filter=${encodeURIComponent("trace.session_id = 's-1' AND span.type = 'LLM'")}`);
+    expect(bySession.map((x) => x.trace_id).sort()).toEqual(facts.traces.filter((f) => f.session === 's-1').map((f) => f.trace_id).sort());
+    const noLlm = await search('openinference', `&filter=${encodeURIComponent("span.type != 'LLM'")}`);
+    expect(noLlm.map((x) => x.state)).toEqual(['ERROR']);
+  });
+
   it('answers a malformed filter with 400, the position and what was expected', async () => {
     const r = await getJson<{ error: { code: string; position: number; expected: string } }>(
       `${t.api}/api/v1/traces?filter=${encodeURIComponent("trace.status = 'OK' AND")}`,

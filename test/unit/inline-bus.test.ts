@@ -76,6 +76,24 @@ describe('InlineBus', () => {
     await second;
   });
 
+  it('writes what arrived during a write the moment it ends, without waiting again (group commit)', async () => {
+    const down = new GatedConsumer();
+    const bus = new InlineBus(down, { maxItems: 1000, maxWaitMs: 200, maxPendingItems: 10_000 });
+    const first = bus.consume(batch(2));
+    await new Promise((r) => setTimeout(r, 250));
+    expect(down.calls).toHaveLength(1);
+    const during = [bus.consume(batch(3, 10)), bus.consume(batch(4, 20))];
+    await new Promise((r) => setTimeout(r, 5));
+    down.release(0);
+    await first;
+    await new Promise((r) => setTimeout(r, 5));
+    // Well under maxWaitMs: the waiting items were written as one batch right away.
+    expect(down.calls).toHaveLength(2);
+    expect(countSpans(down.calls[1]!)).toBe(7);
+    down.release(1);
+    await Promise.all(during);
+  });
+
   it('fails every request of a failed write with the classified error', async () => {
     const down = new GatedConsumer();
     const bus = new InlineBus(down, { maxItems: 100, maxWaitMs: 1, maxPendingItems: 1000 });
