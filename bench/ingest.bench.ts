@@ -10,15 +10,14 @@
  * latency p50/p95/p99, the server's average write batch (from /metrics), a check that every span is
  * queryable through the API, and end-to-end spans/s as a fraction of the ceiling's rows/s.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CeilingReport } from './lib/insert-ceiling.js';
+import { cpuSeconds, freePort, metric, peakRss, sendAll as sendWith, startProc } from './lib/harness.js';
 import { fmt, machineLine, mb, percentile } from './lib/stats.js';
 import { buildWorkload, warmupOf, type Workload } from './lib/workload.js';
 
@@ -47,131 +46,6 @@ const warmupRequests = Number(values['warmup-requests']);
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
-
-// ---------------------------------------------------------------------------------------------
-// Child process helpers
-// ---------------------------------------------------------------------------------------------
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** User + system CPU seconds of a process so far (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** Peak resident set size in bytes (VmHWM). */
-function peakRss(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : NaN;
-}
-
-async function waitReady(api: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before ready:\n${stderr()}`);
-    try {
-      const res = await fetch(`${api}/readyz`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server not ready after 120 s:\n${stderr()}`);
-}
-
-/** Sums the samples of a Prometheus metric (all label sets). */
-async function metric(api: string, name: string): Promise<number> {
-  const text = await (await fetch(`${api}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Load generator
-// ---------------------------------------------------------------------------------------------
-
-interface SendResult {
-  latenciesMs: number[];
-  wallMs: number;
-  retries: number;
-}
-
-function post(agent: Agent, port: number, body: Buffer, project: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/v1/traces',
-        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length, 'x-tracehouse-project': project },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** `concurrency` senders over keep-alive connections, each sending its next body once the last is acked. */
-async function sendAll(port: number, bodies: Buffer[], project: string): Promise<SendResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latenciesMs: number[] = [];
-  let next = 0;
-  let retries = 0;
-  const t0 = performance.now();
-  const sender = async (): Promise<void> => {
-    while (next < bodies.length) {
-      const body = bodies[next++] as Buffer;
-      const s = performance.now();
-      for (;;) {
-        const status = await post(agent, port, body, project);
-        if (status === 200) break;
-        // 503/429 ask for a retry (write queue full): count it and resend, as an exporter would.
-        if ((status === 503 || status === 429) && retries < 10_000) {
-          retries++;
-          await new Promise((r) => setTimeout(r, 50));
-          continue;
-        }
-        throw new Error(`OTLP request failed with HTTP ${status}`);
-      }
-      latenciesMs.push(performance.now() - s);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, sender));
-  const wallMs = performance.now() - t0;
-  agent.destroy();
-  return { latenciesMs, wallMs, retries };
-}
 
 interface SearchPage {
   traces: Array<{ trace_id: string; span_count: number }>;
@@ -242,29 +116,24 @@ async function main(): Promise<void> {
 
   const dataDir = mkdtempSync(join(tmpdir(), 'tracehouse-ingest-'));
   const [httpPort, grpcPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
   const args = [
-    ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : []),
-    cli, 'start', '--data-dir', dataDir,
+    'start', '--data-dir', dataDir,
     '--http-port', String(httpPort), '--grpc-port', String(grpcPort), '--api-port', String(apiPort),
     '--http-host', '127.0.0.1', '--grpc-host', '127.0.0.1', '--api-host', '127.0.0.1',
     '--log-level', 'warn',
     ...(values['batch-max-spans'] ? ['--batch-max-spans', values['batch-max-spans']] : []),
     ...(values['batch-max-wait-ms'] ? ['--batch-max-wait-ms', values['batch-max-wait-ms']] : []),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  let serverErr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    serverErr = (serverErr + d.toString()).slice(-20_000);
-  });
   const api = `http://127.0.0.1:${apiPort}`;
-  const pid = child.pid as number;
+  const s0 = performance.now();
+  const server = await startProc(args, `${api}/readyz`, nodeArgs);
+  const pid = server.pid;
+  log(`server pid ${pid} ready in ${fmt(performance.now() - s0)} ms (data dir ${dataDir})`);
+  const sendAll = (port: number, list: Buffer[], project: string): ReturnType<typeof sendWith> => sendWith(port, list, project, concurrency);
 
   let report: IngestReport;
   try {
-    const s0 = performance.now();
-    await waitReady(api, child, () => serverErr);
-    log(`server pid ${pid} ready in ${fmt(performance.now() - s0)} ms (data dir ${dataDir})`);
-
     // Warm-up under another project, so the count below sees only the measured spans.
     await sendAll(httpPort, warm.bodies, `${PROJECT}-warmup`);
     const written0 = await metric(api, 'tracehouse_spans_written_total');
@@ -299,11 +168,7 @@ async function main(): Promise<void> {
       verify: { ...count, expectedTraces: traces.length, ok: count.spans === spans && count.traces === traces.length },
     };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise<void>((resolve) => {
-      if (child.exitCode !== null) resolve();
-      else child.once('exit', () => resolve());
-    });
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 

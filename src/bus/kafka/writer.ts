@@ -51,9 +51,10 @@ export class KafkaWriter {
     await this.dlq.connect();
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
-      // Big fetches make big inserts when catching up; small ones still flow after maxWaitTimeInMs.
-      maxBytesPerPartition: 16 * 1024 * 1024,
-      maxBytes: 64 * 1024 * 1024,
+      // Fetches big enough for full-size inserts when catching up (compressed OTLP inflates ~4x), small
+      // enough to bound memory; small batches still flow after maxWaitTimeInMs.
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 250,
       sessionTimeout: 30_000,
