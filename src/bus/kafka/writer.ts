@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { PipelineError, classifyStoreError } from '../../errors/pipeline-error.js';
 import type { Metrics } from '../../service/metrics.js';
-import type { StoreWriter } from '../../write/store-writer.js';
 import { countLogs, countSpans, type IngestBatch } from '../types.js';
 import type { BatchObserver } from '../fan-out.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
@@ -11,6 +10,11 @@ type KafkaConsumer = ReturnType<KafkaClient['consumer']>;
 type Producer = ReturnType<KafkaClient['producer']>;
 type EachBatch = Parameters<NonNullable<Parameters<KafkaConsumer['run']>[0]>['eachBatch'] & {}>[0];
 type KafkaMessage = EachBatch['batch']['messages'][number];
+
+/** Where decoded batches go: the store writer (a deduplication token per offset range). */
+export interface BatchSink {
+  consume(batch: IngestBatch, dedupToken: string): Promise<void>;
+}
 
 export interface KafkaWriterOptions {
   /** Spans (plus log records) per insert at most. */
@@ -34,7 +38,7 @@ export class KafkaWriter {
 
   constructor(
     private readonly cfg: KafkaConfig,
-    private readonly store: StoreWriter,
+    private readonly store: BatchSink,
     private readonly opts: KafkaWriterOptions,
     private readonly metrics: Metrics,
     private readonly log: Logger,
