@@ -51,6 +51,10 @@ export class TraceReader {
       // Span conditions look only at the traces of the window: the spans table is sorted by trace id, so
       // this is a key lookup instead of a scan of every span that started in (or after) the window.
       spanTimeScope: `start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND trace_id IN (SELECT trace_id FROM traces WHERE ${inRange})`,
+      // Spans of the window's traces start inside it, or shortly after for traces ending past `to`; an
+      // hour covers all but the longest-running traces.
+      spanIndexScope:
+        'start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND start_time < fromUnixTimestamp64Nano({to_ns:Int64}) + INTERVAL 1 HOUR',
     });
     const where = compiled.conditions.length ? `WHERE ${compiled.conditions.join(' AND ')}` : '';
     // Previews are the widest columns: read them for the page only, unless a text filter needs them.

@@ -41,9 +41,13 @@ async function loadChdb(): Promise<{ connection: ChdbConnectionModule; root: Chd
   }
 }
 
-/** Settings every session gets: 64-bit integers quoted in JSON so nanosecond times survive. */
+/**
+ * Settings every session gets: 64-bit integers quoted in JSON so nanosecond times survive, and a
+ * deduplicated insert (a redelivered batch) is not pushed into materialized views either.
+ */
 const SESSION_SETTINGS = {
   output_format_json_quote_64bit_integers: 1,
+  deduplicate_blocks_in_dependent_materialized_views: 1,
   date_time_input_format: 'best_effort',
 } as const;
 

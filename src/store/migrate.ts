@@ -40,7 +40,7 @@ export async function migrate(client: ClickHouseClient, cluster = '', migrations
 export function forCluster(statement: string, cluster: string): string {
   if (!cluster) return statement;
   return statement
-    .replace(/^(\s*CREATE TABLE IF NOT EXISTS \w+)/, `$1 ON CLUSTER ${cluster}`)
+    .replace(/^(\s*CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS \w+)/, `$1 ON CLUSTER ${cluster}`)
     .replace(/ENGINE = (Replacing)?MergeTree\b/, (_m, replacing: string | undefined) => `ENGINE = Replicated${replacing ?? ''}MergeTree`);
 }
 

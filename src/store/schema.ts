@@ -101,6 +101,27 @@ export const MIGRATIONS: readonly Migration[] = [
       PARTITION BY toDate(request_time)
       ORDER BY (project, request_time, trace_id)
       SETTINGS ${DEDUP}`,
+      // The span columns searches filter on, sorted by time: a span condition over a one-hour window
+      // reads that hour's spans instead of every span of the window's traces, wherever they lie in the
+      // trace-sorted spans table. Filled by a materialized view as spans are inserted.
+      `CREATE TABLE IF NOT EXISTS span_index (
+        project LowCardinality(String),
+        start_time DateTime64(9),
+        trace_id String,
+        span_id String,
+        name String,
+        span_type LowCardinality(String),
+        model LowCardinality(String),
+        session_id String,
+        user_id String,
+        tags Map(String, String),
+        metadata Map(String, String)
+      ) ENGINE = ReplacingMergeTree
+      PARTITION BY toDate(start_time)
+      ORDER BY (project, toStartOfHour(start_time), trace_id, span_id)
+      SETTINGS ${DEDUP}`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS span_index_mv TO span_index AS
+        SELECT project, start_time, trace_id, span_id, name, span_type, model, session_id, user_id, tags, metadata FROM spans`,
       `CREATE TABLE IF NOT EXISTS events (
         project LowCardinality(String),
         trace_id String,
@@ -152,6 +173,7 @@ export const MIGRATIONS: readonly Migration[] = [
 /** Tables whose rows expire after the configured retention, with the time column the TTL uses. */
 export const RETENTION_TABLES: ReadonlyArray<{ table: string; column: string }> = [
   { table: 'spans', column: 'start_time' },
+  { table: 'span_index', column: 'start_time' },
   { table: 'traces', column: 'request_time' },
   { table: 'events', column: 'time' },
 ];

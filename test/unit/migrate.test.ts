@@ -7,11 +7,11 @@ describe('cluster DDL', () => {
     for (const s of MIGRATIONS.flatMap((m) => m.statements)) expect(forCluster(s, '')).toBe(s);
   });
 
-  it('creates every table ON CLUSTER with the Replicated variant of its engine', () => {
+  it('creates every table and view ON CLUSTER, tables with the Replicated variant of their engine', () => {
     const ddl = MIGRATIONS.flatMap((m) => m.statements).map((s) => forCluster(s, 'traces_cluster'));
     for (const s of ddl) {
-      expect(s).toMatch(/^\s*CREATE TABLE IF NOT EXISTS \w+ ON CLUSTER traces_cluster \(/);
-      expect(s).toMatch(/ENGINE = Replicated(Replacing)?MergeTree/);
+      expect(s).toMatch(/^\s*CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS \w+ ON CLUSTER traces_cluster /);
+      if (/CREATE TABLE/.test(s)) expect(s).toMatch(/ENGINE = Replicated(Replacing)?MergeTree/);
       expect(s).not.toMatch(/ENGINE = (Replacing)?MergeTree/);
     }
     expect(ddl.find((s) => s.includes(' traces '))).toMatch(/ENGINE = ReplicatedReplacingMergeTree\(version\)/);

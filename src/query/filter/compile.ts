@@ -35,6 +35,8 @@ interface Scope {
   params: Params;
   project: string;
   spanTimeScope: string;
+  /** Scope over `span_index` for the columns it carries; null to read `spans` for everything. */
+  indexScope: string | null;
 }
 
 const TRACE_COLUMNS: Readonly<Record<TraceField, string>> = {
@@ -64,7 +66,11 @@ function compare(expr: string, op: Op, placeholder: string): string {
   }
 }
 
-function spanSubquery(scope: Scope, condition: string): string {
+/** `span_index` holds these (narrow, sorted by time); attributes and payloads are only in `spans`. */
+function spanSubquery(scope: Scope, condition: string, indexed = false): string {
+  if (indexed && scope.indexScope !== null) {
+    return `SELECT trace_id FROM span_index WHERE project = ${scope.project} AND (${scope.indexScope}) AND (${condition})`;
+  }
   const time = scope.spanTimeScope === '' ? '' : ` AND (${scope.spanTimeScope})`;
   return `SELECT trace_id FROM spans WHERE project = ${scope.project}${time} AND (${condition})`;
 }
@@ -74,24 +80,24 @@ function spanSubquery(scope: Scope, condition: string): string {
  * span matches; != and NOT IN are the exact complement of = and IN (no span has the value), so a
  * filter and its negation split the traces in two. IS NULL means no span carries a (non-empty) value.
  */
-function spanCondition(scope: Scope, op: Op, operand: Operand, present: string, value: string): string {
-  if (op === 'IS NULL') return `trace_id NOT IN (${spanSubquery(scope, present)})`;
-  if (op === 'IS NOT NULL') return `trace_id IN (${spanSubquery(scope, present)})`;
+function spanCondition(scope: Scope, op: Op, operand: Operand, present: string, value: string, indexed: boolean): string {
+  if (op === 'IS NULL') return `trace_id NOT IN (${spanSubquery(scope, present, indexed)})`;
+  if (op === 'IS NOT NULL') return `trace_id IN (${spanSubquery(scope, present, indexed)})`;
   const negated = op === '!=' || op === 'NOT IN';
   const positive: Op = op === '!=' ? '=' : op === 'NOT IN' ? 'IN' : op;
   const match = `${present} AND ${compare(value, positive, scope.params.operand(operand, 'Int64'))}`;
-  return `trace_id ${negated ? 'NOT IN' : 'IN'} (${spanSubquery(scope, match)})`;
+  return `trace_id ${negated ? 'NOT IN' : 'IN'} (${spanSubquery(scope, match, indexed)})`;
 }
 
 function spanColumnCondition(scope: Scope, column: SpanColumn, op: Op, operand: Operand): string {
   // The span columns are non-nullable Strings where '' means "not reported".
-  return spanCondition(scope, op, operand, `${column} != ''`, column);
+  return spanCondition(scope, op, operand, `${column} != ''`, column, true);
 }
 
 function spanMapCondition(scope: Scope, map: SpanMap, key: string, op: Op, operand: Operand): string {
   const k = scope.params.add('String', key);
   // map[k] is '' for a missing key: requiring the key keeps "tag.x = ''" from matching every trace.
-  return spanCondition(scope, op, operand, `mapContains(${map}, ${k})`, `${map}[${k}]`);
+  return spanCondition(scope, op, operand, `mapContains(${map}, ${k})`, `${map}[${k}]`, map !== 'attributes');
 }
 
 /**
@@ -159,8 +165,9 @@ export function compileConditions(
   conditions: readonly Condition[],
   projectParam: string,
   spanTimeScope: string,
+  indexScope: string | null = null,
 ): { conditions: string[]; params: Record<string, ParamValue> } {
-  const scope: Scope = { params: new Params(), project: `{${projectParam}:String}`, spanTimeScope };
+  const scope: Scope = { params: new Params(), project: `{${projectParam}:String}`, spanTimeScope, indexScope };
   const sql = conditions.map((c) => compileCondition(scope, c.key, c.op, c.operand));
   return { conditions: sql, params: scope.params.values };
 }

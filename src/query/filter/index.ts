@@ -17,6 +17,12 @@ export interface FilterContext {
    * window, e.g. "start_time >= {from:DateTime64(9)}"; '' for none.
    */
   spanTimeScope: string;
+  /**
+   * SQL condition restricting the narrow, time-sorted `span_index` table to the spans of the window's
+   * traces; when given, conditions on span name, type, model, session, user, tags and metadata read that
+   * table instead of `spans` (attributes and text still read `spans`). Omit it for single-trace lookups.
+   */
+  spanIndexScope?: string;
 }
 
 export interface CompiledFilter {
@@ -64,7 +70,7 @@ export function compileFilter(filter: string, ctx: FilterContext): CompiledFilte
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ctx.projectParam) || /^p\d+$/.test(ctx.projectParam)) {
     throw new TypeError(`compileFilter: invalid projectParam ${JSON.stringify(ctx.projectParam)}`);
   }
-  return compileConditions(parseFilter(filter), ctx.projectParam, ctx.spanTimeScope.trim());
+  return compileConditions(parseFilter(filter), ctx.projectParam, ctx.spanTimeScope.trim(), ctx.spanIndexScope?.trim() || null);
 }
 
 /**
