@@ -117,6 +117,7 @@ export async function runEvaluateCommand(argv: string[]): Promise<number> {
     const traceLimiter = new Limiter(o.concurrency);
     const bar = new ProgressBar(all.length, 'evaluate');
     const results: AssessmentRecord[] = [];
+    const unsaved: string[] = [];
     let done = 0;
     await Promise.all(
       all.map((traceId) =>
@@ -125,7 +126,7 @@ export async function runEvaluateCommand(argv: string[]): Promise<number> {
           const scorers = configured.filter((c) => eligible.get(c.scorer.name)?.has(traceId) ?? true).map((c) => c.scorer);
           const records = await scoreTrace(o.project, detail, scorers, limiter);
           for (const r of records) {
-            await apiRequest(api, 'PUT', `/api/v1/traces/${traceId}/assessments/${r.assessmentId}`, { project: o.project }, {
+            const body = {
               name: r.name,
               kind: r.kind,
               value: r.value,
@@ -134,9 +135,22 @@ export async function runEvaluateCommand(argv: string[]): Promise<number> {
               metadata: r.metadata,
               ...(r.error ? { error: r.error } : {}),
               ...(r.spanId ? { span_id: r.spanId } : {}),
-            });
+            };
+            // A verdict cost a judge call: retry a failed write a few times, then report it and go on.
+            for (let attempt = 1; ; attempt++) {
+              try {
+                await apiRequest(api, 'PUT', `/api/v1/traces/${traceId}/assessments/${r.assessmentId}`, { project: o.project }, body);
+                results.push(r);
+                break;
+              } catch (err) {
+                if (attempt >= 3) {
+                  unsaved.push(`${traceId} ${r.name}: ${(err as Error).message}`);
+                  break;
+                }
+                await new Promise((res) => setTimeout(res, 500 * attempt));
+              }
+            }
           }
-          results.push(...records);
           bar.update(++done);
         }),
       ),
@@ -159,6 +173,10 @@ export async function runEvaluateCommand(argv: string[]): Promise<number> {
       ]);
     }
     process.stdout.write(`${formatTable(rows)}\n`);
+    if (unsaved.length) {
+      process.stderr.write(`${unsaved.length} assessment(s) could not be saved:\n  ${unsaved.slice(0, 10).join('\n  ')}\n`);
+      return 1;
+    }
     return 0;
   } catch (err) {
     process.stderr.write(`\ntracehouse evaluate: ${(err as Error).message}\n`);

@@ -27,6 +27,8 @@ export interface AssemblerOptions {
   maxPending: number;
   /** How many handed-out trace ids to remember against re-triggering. */
   rememberDone?: number;
+  /** Traces handed out and not yet scored: they count against maxPending, so overload is bounded too. */
+  inFlight?: () => number;
 }
 
 export class TraceAssembler<P = unknown> {
@@ -55,7 +57,7 @@ export class TraceAssembler<P = unknown> {
     }
     let p = this.pending.get(key);
     if (!p) {
-      if (this.pending.size >= this.opts.maxPending) {
+      if (this.pending.size + (this.opts.inFlight?.() ?? 0) >= this.opts.maxPending) {
         this.overflow++;
         return false;
       }

@@ -69,7 +69,7 @@ export const evaluatorConfigSchema = z
     settle_ms: z.number().int().min(0).default(10_000),
     /** …or this long after its first span, whichever comes first. */
     max_wait_ms: z.number().int().min(0).default(300_000),
-    /** Sampled traces waiting at most; more are counted as overflow and not scored. */
+    /** Sampled traces held at most, settling or waiting for a scorer; more are counted as overflow and not scored. */
     max_pending_traces: z.number().int().min(1).default(50_000),
     /** Scorer calls in flight at most. */
     concurrency: z.number().int().min(1).max(1000).default(8),

@@ -44,7 +44,12 @@ export class Evaluator<P = unknown> implements BatchObserver {
     private readonly cfg: Pick<EvaluatorConfig, 'settle_ms' | 'max_wait_ms' | 'max_pending_traces' | 'concurrency'>,
     private readonly deps: EvaluatorDeps,
   ) {
-    this.assembler = new TraceAssembler<P>({ settleMs: cfg.settle_ms, maxWaitMs: cfg.max_wait_ms, maxPending: cfg.max_pending_traces });
+    this.assembler = new TraceAssembler<P>({
+      settleMs: cfg.settle_ms,
+      maxWaitMs: cfg.max_wait_ms,
+      maxPending: cfg.max_pending_traces,
+      inFlight: () => this.scoring.size,
+    });
     this.limiter = new Limiter(cfg.concurrency);
     this.traceLimiter = new Limiter(cfg.concurrency);
     this.maxRate = Math.max(0, ...deps.scorers.map((s) => s.sampleRate));
