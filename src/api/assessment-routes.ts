@@ -8,8 +8,7 @@ import {
   patchAssessmentSchema,
   type CreateAssessmentInput,
 } from '../assessments/input.js';
-import type { AssessmentView } from '../query/views.js';
-import { nsToIso } from '../query/views.js';
+import { assessmentView } from '../query/assessments.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { parseWith, projectSchema, queryObject, timeParam, traceIdSchema } from './params.js';
@@ -58,25 +57,6 @@ function newAssessment(project: string, traceId: string, input: CreateAssessment
   };
 }
 
-export function recordView(a: AssessmentRecord): AssessmentView {
-  return {
-    assessment_id: a.assessmentId,
-    trace_id: a.traceId,
-    span_id: a.spanId || null,
-    name: a.name,
-    kind: a.kind,
-    value: a.value,
-    rationale: a.rationale,
-    source: { source_type: a.sourceType, source_id: a.sourceId },
-    error: a.error || null,
-    metadata: a.metadata,
-    create_time: nsToIso(a.createdTimeNs),
-    last_update_time: nsToIso(a.lastUpdatedTimeNs),
-    valid: a.valid,
-    overrides: a.overrides || null,
-  };
-}
-
 /**
  * Feedback and expectations on traces: create, read, edit, override, delete. A trace id that has no
  * spans yet is accepted: feedback often arrives before the exporter flushes the trace.
@@ -119,7 +99,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
         const { traceId } = ids(m);
         const { project } = parseWith(listQuery, queryObject(url.searchParams));
         const input = parseWith(createAssessmentSchema, await body(req));
-        return { assessment: recordView(await store.create(newAssessment(project, traceId, input))) };
+        return { assessment: assessmentView(await store.create(newAssessment(project, traceId, input))) };
       },
     },
     {
@@ -134,7 +114,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
         const previous = (await store.history(project, traceId, assessmentId as string)).at(-1);
         const next = newAssessment(project, traceId, input);
         const saved = previous ? await store.update({ ...previous, ...next, deleted: false, valid: true }, {}) : await store.create(next, assessmentId);
-        return { assessment: recordView(saved) };
+        return { assessment: assessmentView(saved) };
       },
     },
     {
@@ -143,7 +123,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
       handler: async (_req, url, m) => {
         const { traceId } = ids(m);
         const { project } = parseWith(listQuery, queryObject(url.searchParams));
-        return { assessments: (await store.list(project, traceId)).map(recordView) };
+        return { assessments: (await store.list(project, traceId)).map(assessmentView) };
       },
     },
     {
@@ -155,7 +135,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
         const history = await store.history(q.project, traceId, assessmentId as string);
         const current = history[history.length - 1];
         if (!current || current.deleted) throw new ApiError('NOT_FOUND', `assessment ${assessmentId} not found on trace ${traceId}`);
-        return q.history === 'true' ? { assessment: recordView(current), history: history.map(recordView) } : { assessment: recordView(current) };
+        return q.history === 'true' ? { assessment: assessmentView(current), history: history.map(assessmentView) } : { assessment: assessmentView(current) };
       },
     },
     {
@@ -164,7 +144,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
       handler: async (req, url, m) => {
         const current = await existing(url, m);
         const patch = parseWith(patchAssessmentSchema, await body(req));
-        return { assessment: recordView(await store.update(current, patch)) };
+        return { assessment: assessmentView(await store.update(current, patch)) };
       },
     },
     {
@@ -192,7 +172,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
           error: '',
           metadata: input.metadata,
         });
-        return { assessment: recordView(created) };
+        return { assessment: assessmentView(created) };
       },
     },
   ];

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { assessmentRow, nowNs, type AssessmentRecord } from './model.js';
-import { readAssessments, type AssessmentRow } from '../query/assessments.js';
-import type { Json } from '../model/genai.js';
+import { readAssessmentHistory, readAssessments } from '../query/assessments.js';
 import { insertRows } from '../store/insert.js';
 
 export type NewAssessment = Omit<AssessmentRecord, 'assessmentId' | 'version' | 'createdTimeNs' | 'lastUpdatedTimeNs' | 'deleted' | 'overrides' | 'valid'> & {
@@ -11,32 +10,6 @@ export type NewAssessment = Omit<AssessmentRecord, 'assessmentId' | 'version' | 
 };
 
 export type AssessmentPatch = Partial<Pick<AssessmentRecord, 'value' | 'rationale' | 'metadata'>>;
-
-const COLUMNS =
-  'trace_id, assessment_id, version, span_id, name, kind, value, rationale, source_type, source_id, error, metadata, created_time_ns, last_updated_time_ns, valid, deleted, overrides';
-
-function fromRow(project: string, r: AssessmentRow): AssessmentRecord {
-  return {
-    project,
-    traceId: r.trace_id,
-    assessmentId: r.assessment_id,
-    version: BigInt(r.version),
-    spanId: r.span_id,
-    name: r.name,
-    kind: r.kind as AssessmentRecord['kind'],
-    value: JSON.parse(r.value) as Json,
-    rationale: r.rationale,
-    sourceType: r.source_type as AssessmentRecord['sourceType'],
-    sourceId: r.source_id,
-    error: r.error,
-    metadata: r.metadata,
-    createdTimeNs: BigInt(r.created_time_ns),
-    lastUpdatedTimeNs: BigInt(r.last_updated_time_ns),
-    valid: Number(r.valid) === 1,
-    deleted: Number(r.deleted) === 1,
-    overrides: r.overrides,
-  };
-}
 
 /**
  * Assessments as an append-only log of versions: creating, editing, invalidating and deleting each insert
@@ -71,7 +44,7 @@ export class AssessmentStore {
 
   /** Current versions of a trace's assessments, deleted ones left out, oldest first. */
   async list(project: string, traceId: string): Promise<AssessmentRecord[]> {
-    return (await readAssessments(this.reader, project, [traceId])).map((r) => fromRow(project, r));
+    return readAssessments(this.reader, project, [traceId]);
   }
 
   /** Current version of one assessment of a trace; null when unknown or deleted. */
@@ -83,14 +56,7 @@ export class AssessmentStore {
 
   /** Every version, oldest first. */
   async history(project: string, traceId: string, assessmentId: string): Promise<AssessmentRecord[]> {
-    const rs = await this.reader.query({
-      query: `SELECT ${COLUMNS} FROM assessments
-              WHERE project = {project:String} AND trace_id = {trace:String} AND assessment_id = {id:String}
-              ORDER BY version LIMIT 1 BY version`,
-      query_params: { project, trace: traceId, id: assessmentId },
-      format: 'JSONEachRow',
-    });
-    return (await rs.json<AssessmentRow>()).map((r) => fromRow(project, r));
+    return readAssessmentHistory(this.reader, project, traceId, assessmentId);
   }
 
   async update(current: AssessmentRecord, patch: AssessmentPatch): Promise<AssessmentRecord> {

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Json } from '../model/genai.js';
-import { nsToIso, parseStored, type AssessmentView } from './views.js';
+import type { AssessmentRecord } from '../assessments/model.js';
+import { nsToIso, type AssessmentView } from './views.js';
 
 export interface AssessmentRow {
   trace_id: string;
@@ -22,54 +23,91 @@ export interface AssessmentRow {
   overrides: string;
 }
 
-/** The current version of every assessment of the given traces (deleted ones left out). */
-export async function readAssessments(client: ClickHouseClient, project: string, traceIds: string[]): Promise<AssessmentRow[]> {
+const COLUMNS =
+  'trace_id, assessment_id, version, span_id, name, kind, value, rationale, source_type, source_id, error, metadata, created_time_ns, last_updated_time_ns, valid, deleted, overrides';
+
+/** A stored version, as read back (64-bit integers arrive quoted), as the record writers hand in. */
+export function toRecord(project: string, r: AssessmentRow): AssessmentRecord {
+  return {
+    project,
+    traceId: r.trace_id,
+    assessmentId: r.assessment_id,
+    version: BigInt(r.version),
+    spanId: r.span_id,
+    name: r.name,
+    kind: r.kind as AssessmentRecord['kind'],
+    value: JSON.parse(r.value) as Json,
+    rationale: r.rationale,
+    sourceType: r.source_type as AssessmentRecord['sourceType'],
+    sourceId: r.source_id,
+    error: r.error,
+    metadata: r.metadata,
+    createdTimeNs: BigInt(r.created_time_ns),
+    lastUpdatedTimeNs: BigInt(r.last_updated_time_ns),
+    valid: Number(r.valid) === 1,
+    deleted: Number(r.deleted) === 1,
+    overrides: r.overrides,
+  };
+}
+
+/** The current version of every assessment of the given traces (deleted ones left out), oldest first. */
+export async function readAssessments(client: ClickHouseClient, project: string, traceIds: string[]): Promise<AssessmentRecord[]> {
   if (traceIds.length === 0) return [];
   const rs = await client.query({
     query: `SELECT * FROM (
-              SELECT trace_id, assessment_id, version, span_id, name, kind, value, rationale, source_type, source_id,
-                     error, metadata, created_time_ns, last_updated_time_ns, valid, deleted, overrides
+              SELECT ${COLUMNS}
               FROM assessments WHERE project = {project:String} AND trace_id IN {ids:Array(String)}
               ORDER BY assessment_id, version DESC LIMIT 1 BY assessment_id)
             WHERE deleted = 0 ORDER BY created_time_ns`,
     query_params: { project, ids: traceIds },
     format: 'JSONEachRow',
   });
-  return rs.json<AssessmentRow>();
+  return (await rs.json<AssessmentRow>()).map((r) => toRecord(project, r));
 }
 
-export function assessmentView(r: AssessmentRow): AssessmentView {
+/** Every stored version of one assessment, oldest first. */
+export async function readAssessmentHistory(client: ClickHouseClient, project: string, traceId: string, assessmentId: string): Promise<AssessmentRecord[]> {
+  const rs = await client.query({
+    query: `SELECT ${COLUMNS} FROM assessments
+            WHERE project = {project:String} AND trace_id = {trace:String} AND assessment_id = {id:String}
+            ORDER BY version LIMIT 1 BY version`,
+    query_params: { project, trace: traceId, id: assessmentId },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<AssessmentRow>()).map((r) => toRecord(project, r));
+}
+
+export function assessmentView(a: AssessmentRecord): AssessmentView {
   return {
-    assessment_id: r.assessment_id,
-    trace_id: r.trace_id,
-    span_id: r.span_id || null,
-    name: r.name,
-    kind: r.kind,
-    value: parseStored(r.value),
-    rationale: r.rationale,
-    source: { source_type: r.source_type, source_id: r.source_id },
-    error: r.error || null,
-    metadata: r.metadata,
-    create_time: nsToIso(r.created_time_ns),
-    last_update_time: nsToIso(r.last_updated_time_ns),
-    valid: Number(r.valid) === 1,
-    overrides: r.overrides || null,
+    assessment_id: a.assessmentId,
+    trace_id: a.traceId,
+    span_id: a.spanId || null,
+    name: a.name,
+    kind: a.kind,
+    value: a.value,
+    rationale: a.rationale,
+    source: { source_type: a.sourceType, source_id: a.sourceId },
+    error: a.error || null,
+    metadata: a.metadata,
+    create_time: nsToIso(a.createdTimeNs),
+    last_update_time: nsToIso(a.lastUpdatedTimeNs),
+    valid: a.valid,
+    overrides: a.overrides || null,
   };
 }
 
 /** Latest valid value per assessment name, per trace: the summary a trace list shows. */
-export function summarizeAssessments(rows: readonly AssessmentRow[]): Map<string, Record<string, Json>> {
+export function summarizeAssessments(records: readonly AssessmentRecord[]): Map<string, Record<string, Json>> {
   const out = new Map<string, Record<string, Json>>();
   const newest = new Map<string, bigint>();
-  for (const r of rows) {
-    if (Number(r.valid) !== 1) continue;
-    const key = `${r.trace_id}\u0000${r.name}`;
-    const t = BigInt(r.created_time_ns);
-    if ((newest.get(key) ?? -1n) > t) continue;
-    newest.set(key, t);
-    let summary = out.get(r.trace_id);
-    if (!summary) out.set(r.trace_id, (summary = {}));
-    summary[r.name] = parseStored(r.value);
+  for (const r of records) {
+    if (!r.valid) continue;
+    const key = `${r.traceId}\u0000${r.name}`;
+    if ((newest.get(key) ?? -1n) > r.createdTimeNs) continue;
+    newest.set(key, r.createdTimeNs);
+    let summary = out.get(r.traceId);
+    if (!summary) out.set(r.traceId, (summary = {}));
+    summary[r.name] = r.value;
   }
   return out;
 }
