@@ -2,7 +2,7 @@
  * The Kafka path against the inline path, in one run, on the embedded store:
  *
  *   npx tsx bench/kafka.bench.ts [--requests 200] [--spans-per-request 100] [--concurrency 4]
- *                                [--backlog 1000000] [--brokers host:port] [--no-build]
+ *                                [--backlog 1000000] [--brokers host:port] [--compression none|gzip] [--no-build]
  *
  * 1. inline: `tracehouse start` (inline bus): spans/s acknowledged (= written: the inline bus acks after
  *    the insert), peak RSS.
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     'warmup-requests': { type: 'string', default: '40' },
     backlog: { type: 'string', default: '1000000' },
     brokers: { type: 'string' },
+    compression: { type: 'string', default: 'none' },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -53,6 +54,7 @@ function configFile(dir: string, brokers: string, id: string): string {
           writer_group: `bench-${id}-writer`,
           evaluator_group: `bench-${id}-evaluator`,
           partitions: 6,
+          compression: values.compression,
         },
       },
       log_level: 'warn',

@@ -55,10 +55,11 @@ export class KafkaWriter {
     await this.dlq.connect();
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
-      // Fetches big enough for full-size inserts when catching up (compressed OTLP inflates ~4x), small
-      // enough to bound memory; small batches still flow after maxWaitTimeInMs.
-      maxBytesPerPartition: 4 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
+      // One partition's fetch is one insert when catching up: big enough for ~10k-span inserts (chDB's
+      // per-insert cost is high), small enough to bound memory; small batches still flow after
+      // maxWaitTimeInMs.
+      maxBytesPerPartition: 16 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
       minBytes: 64 * 1024,
       maxWaitTimeInMs: 250,
       sessionTimeout: 30_000,
