@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, SETTINGS } from '../config/load.js';
 import { createLogger } from '../service/logger.js';
 import { ROLES, RoleConfigError, startApp } from '../service/app.js';
 import { openStore, StoreSetupError } from '../store/client.js';
+import { KafkaSetupError } from '../bus/kafka/client.js';
 import { applyRetention, migrate } from '../store/migrate.js';
 import { runTracesCommand } from './traces.js';
 import { runAssessCommand } from './assess.js';
@@ -114,7 +115,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof StoreSetupError || err instanceof RoleConfigError) {
+    if (err instanceof ConfigError || err instanceof StoreSetupError || err instanceof RoleConfigError || err instanceof KafkaSetupError) {
       process.stderr.write(`tracehouse: ${err.message}\n`);
     } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`tracehouse: ${(err as Error).message}\nRun "tracehouse --help" for the options.\n`);

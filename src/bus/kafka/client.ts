@@ -46,10 +46,22 @@ export function createKafka(cfg: KafkaConfig, log: Logger, role: string): KafkaC
   });
 }
 
-/** Creates the bus topics when missing, with the configured partitions, retention and message size. */
+export class KafkaSetupError extends Error {
+  override name = 'KafkaSetupError';
+}
+
+/**
+ * Creates the bus topics when missing, with the configured partitions, retention and message size. This is
+ * the first thing every Kafka role does, so an unreachable broker is reported here, in words.
+ */
 export async function ensureTopics(kafka: KafkaClient, cfg: KafkaConfig): Promise<string[]> {
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new KafkaSetupError(`cannot reach Kafka at ${cfg.brokers.join(',')} (${cause}); check bus.kafka.brokers (KAFKA_BROKERS)`);
+  }
   try {
     const existing = new Set(await admin.listTopics());
     const wanted = [cfg.topics.spans, cfg.topics.logs, cfg.topics.dead_letter].filter((t) => !existing.has(t));
