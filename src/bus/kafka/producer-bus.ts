@@ -58,13 +58,7 @@ export class KafkaProducerBus implements Publisher {
     // The bytes stay counted until Kafka answers, even after this request has timed out: they are in memory.
     this.inflightBytes += bytes;
     this.metrics.busInflightBytes.set(this.inflightBytes);
-    const send = producer
-      .sendBatch({
-        topicMessages,
-        acks: -1,
-        timeout: this.cfg.produce_timeout_ms,
-        compression: this.cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      })
+    const send = this.sendInRequests(producer, topicMessages)
       .finally(() => {
         this.inflightBytes -= bytes;
         this.metrics.busInflightBytes.set(this.inflightBytes);
@@ -87,6 +81,35 @@ export class KafkaProducerBus implements Publisher {
       send.catch(() => undefined);
     }
     return outcome;
+  }
+
+  /**
+   * kafkajs puts every message one send holds for a partition into one record batch, and the broker
+   * limits the batch (max.message.bytes), not the message. So a request's messages go out in sends of at
+   * most max_message_bytes in total, whatever partitions they land on, one after another.
+   */
+  private async sendInRequests(producer: Producer, topicMessages: Array<{ topic: string; messages: OutMessage[] }>): Promise<void> {
+    const limit = this.cfg.max_message_bytes;
+    const compression = this.cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    let chunk: Array<{ topic: string; messages: OutMessage[] }> = [];
+    let size = 0;
+    const flush = async (): Promise<void> => {
+      if (chunk.length === 0) return;
+      await producer.sendBatch({ topicMessages: chunk, acks: -1, timeout: this.cfg.produce_timeout_ms, compression });
+      chunk = [];
+      size = 0;
+    };
+    for (const { topic, messages } of topicMessages) {
+      for (const m of messages) {
+        const bytes = m.value.length + (m.key?.length ?? 0) + 128;
+        if (size + bytes > limit) await flush();
+        const last = chunk[chunk.length - 1];
+        if (last?.topic === topic) last.messages.push(m);
+        else chunk.push({ topic, messages: [m] });
+        size += bytes;
+      }
+    }
+    await flush();
   }
 
   /** Kafka answers a metadata request: the readiness check. */
