@@ -1,0 +1,573 @@
+/**
+ * OTLP protobuf export requests → the model, read straight off the wire in one pass (see the note below
+ * on why not protobufjs' reflection decoder).
+ */
+import type {
+  AttrValue,
+  Attributes,
+  LogRecord,
+  LogsRequest,
+  Resource,
+  ResourceLogs,
+  ResourceSpans,
+  Scope,
+  ScopeLogs,
+  ScopeSpans,
+  Span,
+  SpanEvent,
+  SpanLink,
+  StatusCode,
+  TraceRequest,
+} from '../model/otlp.js';
+import { fieldTags } from './proto.js';
+import { MAX_DEPTH, OtlpDecodeError, doubleValue, eventNameOf, parentId, setAttr, statusCode, u64ToDecimal } from './decode-common.js';
+
+export const decodeTraceProtobuf = (body: Buffer): TraceRequest => runWire(body, traceFromPb);
+export const decodeLogsProtobuf = (body: Buffer): LogsRequest => runWire(body, logsFromPb);
+
+function runWire<T>(body: Buffer, walk: (r: Wire) => T): T {
+  try {
+    return walk({ buf: body, pos: 0, lo: 0, hi: 0 });
+  } catch (err) {
+    // RangeError also covers Buffer reads past the end and call-stack exhaustion.
+    if (err instanceof WireError || err instanceof RangeError) {
+      throw new OtlpDecodeError(`invalid protobuf: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Protobuf path
+//
+// protobufjs' reflection decoder is correct but slow for this workload (it validates UTF-8 in JS,
+// deletes sibling oneof members on every AnyValue, and allocates Buffers and Longs per id and time),
+// so the body is walked on the wire directly. Field tags come from the loaded schema (`fieldTags`),
+// unknown fields and known fields with an unexpected wire type are skipped, as protobufjs does.
+// ---------------------------------------------------------------------------------------------
+
+const RS = fieldTags('opentelemetry.proto.trace.v1.ResourceSpans', ['resource', 'scopeSpans']);
+const SS = fieldTags('opentelemetry.proto.trace.v1.ScopeSpans', ['scope', 'spans']);
+const SP = fieldTags('opentelemetry.proto.trace.v1.Span', [
+  'traceId',
+  'spanId',
+  'traceState',
+  'parentSpanId',
+  'name',
+  'kind',
+  'startTimeUnixNano',
+  'endTimeUnixNano',
+  'attributes',
+  'events',
+  'links',
+  'status',
+]);
+const EV = fieldTags('opentelemetry.proto.trace.v1.Span.Event', ['timeUnixNano', 'name', 'attributes']);
+const LK = fieldTags('opentelemetry.proto.trace.v1.Span.Link', ['traceId', 'spanId', 'attributes']);
+const ST = fieldTags('opentelemetry.proto.trace.v1.Status', ['message', 'code']);
+const RL = fieldTags('opentelemetry.proto.logs.v1.ResourceLogs', ['resource', 'scopeLogs']);
+const SL = fieldTags('opentelemetry.proto.logs.v1.ScopeLogs', ['scope', 'logRecords']);
+const LR = fieldTags('opentelemetry.proto.logs.v1.LogRecord', [
+  'timeUnixNano',
+  'observedTimeUnixNano',
+  'severityNumber',
+  'severityText',
+  'body',
+  'attributes',
+  'traceId',
+  'spanId',
+  'eventName',
+]);
+const RES = fieldTags('opentelemetry.proto.resource.v1.Resource', ['attributes']);
+const SC = fieldTags('opentelemetry.proto.common.v1.InstrumentationScope', ['name', 'version']);
+const KV = fieldTags('opentelemetry.proto.common.v1.KeyValue', ['key', 'value']);
+const AV = fieldTags('opentelemetry.proto.common.v1.AnyValue', [
+  'stringValue',
+  'boolValue',
+  'intValue',
+  'doubleValue',
+  'arrayValue',
+  'kvlistValue',
+  'bytesValue',
+]);
+const AR = fieldTags('opentelemetry.proto.common.v1.ArrayValue', ['values']);
+const KL = fieldTags('opentelemetry.proto.common.v1.KeyValueList', ['values']);
+const TRACE_REQ = fieldTags('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest', ['resourceSpans']);
+const LOGS_REQ = fieldTags('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest', ['resourceLogs']);
+
+/** Malformed wire data; becomes `OtlpDecodeError("invalid protobuf: ...")` at the entry point. */
+class WireError extends Error {}
+
+/** Cursor over the request body. `lo`/`hi` return the halves of the last 64-bit value read. */
+interface Wire {
+  buf: Buffer;
+  pos: number;
+  lo: number;
+  hi: number;
+}
+
+function outOfRange(r: Wire, need: number, end: number): WireError {
+  return new WireError(`index out of range: ${r.pos} + ${need} > ${end}`);
+}
+
+/** Varint, keeping the low 32 bits (as unsigned); longer encodings (negative int32) are consumed. */
+function varint32(r: Wire, end: number): number {
+  const buf = r.buf;
+  let pos = r.pos;
+  let value = 0;
+  for (let shift = 0; shift < 70; shift += 7) {
+    if (pos >= end) throw outOfRange(r, 1, end);
+    const b = buf[pos++]!;
+    if (shift < 32) value |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      r.pos = pos;
+      return value >>> 0;
+    }
+  }
+  throw new WireError(`invalid varint encoding at offset ${r.pos}`);
+}
+
+/** Varint into r.lo / r.hi (for int64). */
+function varint64(r: Wire, end: number): void {
+  const buf = r.buf;
+  let pos = r.pos;
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) throw outOfRange(r, 1, end);
+    const b = buf[pos++]!;
+    const bits = b & 0x7f;
+    if (i < 4) lo |= bits << (7 * i);
+    else if (i === 4) {
+      lo |= bits << 28;
+      hi |= bits >>> 4;
+    } else hi |= bits << (7 * i - 32);
+    if (b < 0x80) {
+      r.pos = pos;
+      r.lo = lo >>> 0;
+      r.hi = hi >>> 0;
+      return;
+    }
+  }
+  throw new WireError(`invalid varint encoding at offset ${r.pos}`);
+}
+
+function u32le(buf: Buffer, pos: number): number {
+  return (buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16) | (buf[pos + 3]! << 24)) >>> 0;
+}
+
+/** fixed64 nanoseconds → decimal string. */
+function fixed64Decimal(r: Wire, end: number): string {
+  if (r.pos + 8 > end) throw outOfRange(r, 8, end);
+  const lo = u32le(r.buf, r.pos);
+  const hi = u32le(r.buf, r.pos + 4);
+  r.pos += 8;
+  return u64ToDecimal(lo, hi);
+}
+
+/** Start of a length-delimited field's payload; returns its end. */
+function lenEnd(r: Wire, end: number): number {
+  const len = varint32(r, end);
+  const e = r.pos + len;
+  if (e > end) throw outOfRange(r, len, end);
+  return e;
+}
+
+function str(r: Wire, end: number): string {
+  const e = lenEnd(r, end);
+  const s = r.pos === e ? '' : r.buf.toString('utf8', r.pos, e);
+  r.pos = e;
+  return s;
+}
+
+function hex(r: Wire, end: number): string {
+  const e = lenEnd(r, end);
+  const s = r.pos === e ? '' : r.buf.toString('hex', r.pos, e);
+  r.pos = e;
+  return s;
+}
+
+function skip(r: Wire, tag: number, end: number, depth: number): void {
+  switch (tag & 7) {
+    case 0:
+      varint32(r, end);
+      return;
+    case 1:
+      if (r.pos + 8 > end) throw outOfRange(r, 8, end);
+      r.pos += 8;
+      return;
+    case 2:
+      r.pos = lenEnd(r, end);
+      return;
+    case 3: {
+      // Deprecated groups: skip nested fields up to the matching end-group tag.
+      if (depth > MAX_DEPTH) throw new WireError('max depth exceeded');
+      for (;;) {
+        if (r.pos >= end) throw outOfRange(r, 1, end);
+        const t = varint32(r, end);
+        if ((t & 7) === 4) {
+          if (t >>> 3 !== tag >>> 3) throw new WireError(`mismatched end group at offset ${r.pos}`);
+          return;
+        }
+        skip(r, t, end, depth + 1);
+      }
+    }
+    case 5:
+      if (r.pos + 4 > end) throw outOfRange(r, 4, end);
+      r.pos += 4;
+      return;
+    default:
+      throw new WireError(`invalid wire type ${tag & 7} at offset ${r.pos}`);
+  }
+}
+
+/** Every message reader ends exactly at its boundary, or the length prefixes lied. */
+function checkEnd(r: Wire, end: number): void {
+  if (r.pos !== end) throw outOfRange(r, 0, end);
+}
+
+function readAnyValue(r: Wire, end: number, depth: number): AttrValue {
+  if (depth > MAX_DEPTH) throw new WireError('max depth exceeded');
+  let value: AttrValue = null; // oneof: the last member on the wire wins
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    switch (tag) {
+      case AV.stringValue:
+        value = str(r, end);
+        break;
+      case AV.intValue: {
+        varint64(r, end);
+        const n = (r.hi | 0) * 4294967296 + r.lo;
+        // An unsafe value can only round to another unsafe value, so this test is exact.
+        value = Number.isSafeInteger(n) ? n : i64ToDecimal(r.lo, r.hi);
+        break;
+      }
+      case AV.boolValue:
+        value = varint32(r, end) !== 0;
+        break;
+      case AV.doubleValue:
+        if (r.pos + 8 > end) throw outOfRange(r, 8, end);
+        value = doubleValue(r.buf.readDoubleLE(r.pos));
+        r.pos += 8;
+        break;
+      case AV.arrayValue: {
+        const e = lenEnd(r, end);
+        const out: AttrValue[] = [];
+        while (r.pos < e) {
+          const t = varint32(r, e);
+          if (t === AR.values) {
+            const ve = lenEnd(r, e);
+            out.push(readAnyValue(r, ve, depth + 1));
+          } else skip(r, t, e, depth);
+        }
+        checkEnd(r, e);
+        value = out;
+        break;
+      }
+      case AV.kvlistValue: {
+        const e = lenEnd(r, end);
+        const out: Attributes = {};
+        while (r.pos < e) {
+          const t = varint32(r, e);
+          if (t === KL.values) readKeyValue(r, lenEnd(r, e), out, depth + 1);
+          else skip(r, t, e, depth);
+        }
+        checkEnd(r, e);
+        value = out;
+        break;
+      }
+      case AV.bytesValue: {
+        const e = lenEnd(r, end);
+        value = r.buf.toString('base64', r.pos, e);
+        r.pos = e;
+        break;
+      }
+      default:
+        skip(r, tag, end, depth);
+    }
+  }
+  checkEnd(r, end);
+  return value;
+}
+
+/** Signed 64-bit halves → decimal string (only for values beyond 2^53). */
+function i64ToDecimal(lo: number, hi: number): string {
+  if ((hi & 0x80000000) === 0) return u64ToDecimal(lo, hi);
+  // Two's complement negate, then prefix the sign.
+  const nlo = (~lo + 1) >>> 0;
+  const nhi = (~hi + (nlo === 0 ? 1 : 0)) >>> 0;
+  return '-' + u64ToDecimal(nlo, nhi);
+}
+
+function readKeyValue(r: Wire, end: number, out: Attributes, depth: number): void {
+  let key = '';
+  let value: AttrValue = null;
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === KV.key) key = str(r, end);
+    else if (tag === KV.value) value = readAnyValue(r, lenEnd(r, end), depth);
+    else skip(r, tag, end, depth);
+  }
+  checkEnd(r, end);
+  setAttr(out, key, value);
+}
+
+/** Reads one repeated KeyValue entry into `out` (the caller has consumed the tag). */
+function readAttribute(r: Wire, end: number, out: Attributes): void {
+  readKeyValue(r, lenEnd(r, end), out, 0);
+}
+
+function readResource(r: Wire, end: number): Resource {
+  const attributes: Attributes = {};
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === RES.attributes) readAttribute(r, end, attributes);
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { attributes };
+}
+
+function readScope(r: Wire, end: number): Scope {
+  let name = '';
+  let version = '';
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === SC.name) name = str(r, end);
+    else if (tag === SC.version) version = str(r, end);
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { name, version };
+}
+
+function readStatus(r: Wire, end: number): Span['status'] {
+  let code: StatusCode = 0;
+  let message = '';
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === ST.code) code = statusCode(varint32(r, end) | 0);
+    else if (tag === ST.message) message = str(r, end);
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { code, message };
+}
+
+function readEvent(r: Wire, end: number): SpanEvent {
+  let timeNs = '0';
+  let name = '';
+  const attributes: Attributes = {};
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === EV.timeUnixNano) timeNs = fixed64Decimal(r, end);
+    else if (tag === EV.name) name = str(r, end);
+    else if (tag === EV.attributes) readAttribute(r, end, attributes);
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { timeNs, name, attributes };
+}
+
+function readLink(r: Wire, end: number): SpanLink {
+  let traceId = '';
+  let spanId = '';
+  const attributes: Attributes = {};
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === LK.traceId) traceId = hex(r, end);
+    else if (tag === LK.spanId) spanId = hex(r, end);
+    else if (tag === LK.attributes) readAttribute(r, end, attributes);
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { traceId, spanId, attributes };
+}
+
+function readSpan(r: Wire, end: number): Span {
+  const span: Span = {
+    traceId: '',
+    spanId: '',
+    parentSpanId: '',
+    traceState: '',
+    name: '',
+    kind: 0,
+    startTimeNs: '0',
+    endTimeNs: '0',
+    attributes: {},
+    events: [],
+    links: [],
+    status: { code: 0, message: '' },
+  };
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    switch (tag) {
+      case SP.traceId:
+        span.traceId = hex(r, end);
+        break;
+      case SP.spanId:
+        span.spanId = hex(r, end);
+        break;
+      case SP.parentSpanId:
+        span.parentSpanId = parentId(hex(r, end));
+        break;
+      case SP.traceState:
+        span.traceState = str(r, end);
+        break;
+      case SP.name:
+        span.name = str(r, end);
+        break;
+      case SP.kind:
+        span.kind = varint32(r, end) | 0;
+        break;
+      case SP.startTimeUnixNano:
+        span.startTimeNs = fixed64Decimal(r, end);
+        break;
+      case SP.endTimeUnixNano:
+        span.endTimeNs = fixed64Decimal(r, end);
+        break;
+      case SP.attributes:
+        readAttribute(r, end, span.attributes);
+        break;
+      case SP.events:
+        span.events.push(readEvent(r, lenEnd(r, end)));
+        break;
+      case SP.links:
+        span.links.push(readLink(r, lenEnd(r, end)));
+        break;
+      case SP.status:
+        span.status = readStatus(r, lenEnd(r, end));
+        break;
+      default:
+        skip(r, tag, end, 0);
+    }
+  }
+  checkEnd(r, end);
+  return span;
+}
+
+function readScopeSpans(r: Wire, end: number): ScopeSpans {
+  let scope: Scope | null = null;
+  const spans: Span[] = [];
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === SS.spans) spans.push(readSpan(r, lenEnd(r, end)));
+    else if (tag === SS.scope) scope = readScope(r, lenEnd(r, end));
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { scope: scope ?? { name: '', version: '' }, spans };
+}
+
+function readResourceSpans(r: Wire, end: number): ResourceSpans {
+  let resource: Resource | null = null;
+  const scopeSpans: ScopeSpans[] = [];
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === RS.scopeSpans) scopeSpans.push(readScopeSpans(r, lenEnd(r, end)));
+    else if (tag === RS.resource) resource = readResource(r, lenEnd(r, end));
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { resource: resource ?? { attributes: {} }, scopeSpans };
+}
+
+function traceFromPb(r: Wire): TraceRequest {
+  const end = r.buf.length;
+  const resourceSpans: ResourceSpans[] = [];
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === TRACE_REQ.resourceSpans) resourceSpans.push(readResourceSpans(r, lenEnd(r, end)));
+    else skip(r, tag, end, 0);
+  }
+  return { resourceSpans };
+}
+
+function readLogRecord(r: Wire, end: number): LogRecord {
+  const rec: LogRecord = {
+    timeNs: '0',
+    observedTimeNs: '0',
+    severityNumber: 0,
+    severityText: '',
+    body: null,
+    attributes: {},
+    traceId: '',
+    spanId: '',
+    eventName: '',
+  };
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    switch (tag) {
+      case LR.timeUnixNano:
+        rec.timeNs = fixed64Decimal(r, end);
+        break;
+      case LR.observedTimeUnixNano:
+        rec.observedTimeNs = fixed64Decimal(r, end);
+        break;
+      case LR.severityNumber:
+        rec.severityNumber = varint32(r, end) | 0;
+        break;
+      case LR.severityText:
+        rec.severityText = str(r, end);
+        break;
+      case LR.body:
+        rec.body = readAnyValue(r, lenEnd(r, end), 0);
+        break;
+      case LR.attributes:
+        readAttribute(r, end, rec.attributes);
+        break;
+      case LR.traceId:
+        rec.traceId = hex(r, end);
+        break;
+      case LR.spanId:
+        rec.spanId = hex(r, end);
+        break;
+      case LR.eventName:
+        rec.eventName = str(r, end);
+        break;
+      default:
+        skip(r, tag, end, 0);
+    }
+  }
+  checkEnd(r, end);
+  rec.eventName = eventNameOf(rec.eventName, rec.attributes);
+  return rec;
+}
+
+function readScopeLogs(r: Wire, end: number): ScopeLogs {
+  let scope: Scope | null = null;
+  const logRecords: LogRecord[] = [];
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === SL.logRecords) logRecords.push(readLogRecord(r, lenEnd(r, end)));
+    else if (tag === SL.scope) scope = readScope(r, lenEnd(r, end));
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { scope: scope ?? { name: '', version: '' }, logRecords };
+}
+
+function readResourceLogs(r: Wire, end: number): ResourceLogs {
+  let resource: Resource | null = null;
+  const scopeLogs: ScopeLogs[] = [];
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === RL.scopeLogs) scopeLogs.push(readScopeLogs(r, lenEnd(r, end)));
+    else if (tag === RL.resource) resource = readResource(r, lenEnd(r, end));
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { resource: resource ?? { attributes: {} }, scopeLogs };
+}
+
+function logsFromPb(r: Wire): LogsRequest {
+  const end = r.buf.length;
+  const resourceLogs: ResourceLogs[] = [];
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === LOGS_REQ.resourceLogs) resourceLogs.push(readResourceLogs(r, lenEnd(r, end)));
+    else skip(r, tag, end, 0);
+  }
+  return { resourceLogs };
+}
+
