@@ -1,7 +1,7 @@
 import type { AssessmentRecord } from '../assessments/model.js';
 import { nowNs } from '../assessments/model.js';
 import type { Json } from '../model/genai.js';
-import type { TraceDetailView } from '../query/views.js';
+import { isoToNs, type TraceDetailView } from '../query/views.js';
 import { scorerAssessmentId } from './sampling.js';
 import type { Limiter } from './limiter.js';
 import type { Scorer, ScorerInput, ScoreResult } from './scorers/types.js';
@@ -39,12 +39,17 @@ function metadataOf(r: ScoreResult): Record<string, string> {
   return m;
 }
 
-export function toAssessment(project: string, traceId: string, scorer: Scorer, r: ScoreResult): AssessmentRecord {
+export function toAssessment(project: string, trace: TraceDetailView, scorer: Scorer, r: ScoreResult): AssessmentRecord {
   const now = nowNs();
+  const traceId = trace.info.trace_id;
+  const assessmentId = scorerAssessmentId(project, traceId, scorer.name, scorer.version, r.key ?? '');
+  // Re-scoring (after a restart, or offline again) rewrites the verdict but keeps when it was first made,
+  // so quality-over-time buckets do not move.
+  const previous = trace.assessments.find((a) => a.assessment_id === assessmentId);
   return {
     project,
     traceId,
-    assessmentId: scorerAssessmentId(project, traceId, scorer.name, scorer.version, r.key ?? ''),
+    assessmentId,
     version: now,
     spanId: r.spanId ?? '',
     name: scorer.name,
@@ -55,7 +60,7 @@ export function toAssessment(project: string, traceId: string, scorer: Scorer, r
     sourceId: scorer.sourceId,
     error: r.error ?? '',
     metadata: metadataOf(r),
-    createdTimeNs: now,
+    createdTimeNs: previous ? isoToNs(previous.create_time) : now,
     lastUpdatedTimeNs: now,
     valid: true,
     deleted: false,
@@ -78,7 +83,7 @@ export async function scoreTrace(project: string, trace: TraceDetailView, scorer
         } catch (err) {
           results = [{ value: null, rationale: '', error: `scorer failed: ${(err as Error).message}` }];
         }
-        return results.map((r) => toAssessment(project, trace.info.trace_id, scorer, r));
+        return results.map((r) => toAssessment(project, trace, scorer, r));
       }),
     ),
   );

@@ -99,6 +99,14 @@ export function nsToIso(ns: string | bigint): string {
   return frac.length > 3 ? iso.replace(/\.\d{3}Z$/, `.${frac}Z`) : iso;
 }
 
+/** The inverse of nsToIso: nanoseconds from an ISO 8601 UTC time with up to nine fraction digits. */
+export function isoToNs(iso: string): bigint {
+  const m = /^(.*?)(?:\.(\d{1,9}))?Z$/.exec(iso);
+  const seconds = Date.parse(`${m?.[1] ?? iso}Z`);
+  if (!m || Number.isNaN(seconds)) throw new Error(`not an ISO 8601 UTC time: ${iso}`);
+  return BigInt(seconds) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
 /** protobuf JSON Duration form ("1.5s"), as MLflow's REST API renders execution_duration. */
 export function nsToDuration(ns: string | bigint): string {
   const n = BigInt(ns);
