@@ -21,11 +21,9 @@
  * Judge calls go to one model, so `evaluator.judge.rpm_per_model` is set to `--rpm` (0 = unlimited): the
  * default of 600/min (10 calls/s) would be the bottleneck at these rates, not the concurrency measured here.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -34,10 +32,9 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { stringify } from 'yaml';
 import { isSampled } from '../src/evaluate/sampling.js';
 import { startJudgeStub, type JudgeStub } from '../test/helpers/judge-stub.js';
-import { freePort, peakRss, startProc } from './lib/harness.js';
+import { ensureBuilt, freePort, peakRss, startProc } from './lib/harness.js';
 import { fmt, machineLine, mb, percentile } from './lib/stats.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROJECT = 'bench';
 
 const { values } = parseArgs({
@@ -388,13 +385,7 @@ async function runOnce(concurrency: number, stub: JudgeStub): Promise<RunReport>
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  if (!values['no-build']) {
-    log('building (npm run build)…');
-    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (b.status !== 0) throw new Error('npm run build failed');
-  }
-  const cli = join(ROOT, 'dist/cli/main.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build (or drop --no-build)`);
+  ensureBuilt(!values['no-build']);
 
   log(await machineLine());
   log(

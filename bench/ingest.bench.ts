@@ -11,17 +11,16 @@
  * queryable through the API, and end-to-end spans/s as a fraction of the ceiling's rows/s.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { CeilingReport } from './lib/insert-ceiling.js';
-import { cpuSeconds, freePort, metric, peakRss, sendAll as sendWith, startProc } from './lib/harness.js';
+import { ROOT, cpuSeconds, ensureBuilt, freePort, metric, peakRss, sendAll as sendWith, startProc } from './lib/harness.js';
 import { fmt, machineLine, mb, percentile } from './lib/stats.js';
 import { buildWorkload, warmupOf, type Workload } from './lib/workload.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
 const PROJECT = 'bench';
 
 const { values } = parseArgs({
@@ -92,13 +91,7 @@ interface IngestReport {
 }
 
 async function main(): Promise<void> {
-  if (!values['no-build']) {
-    log('building (npm run build)…');
-    const b = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (b.status !== 0) throw new Error('npm run build failed');
-  }
-  const cli = join(ROOT, 'dist/cli/main.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run npm run build (or drop --no-build)`);
+  ensureBuilt(!values['no-build']);
 
   const workload: Workload = {
     seed: Number(values.seed),

@@ -14,14 +14,13 @@
  *
  * The broker is KAFKA_BROKERS / --brokers, else one started with deploy/local/kafka.sh.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { startLocalKafka } from '../test/setup/kafka.js';
-import { ROOT, cpuSeconds, freePort, metric, peakRss, sendAll, startProc, waitFor, type Proc } from './lib/harness.js';
+import { ensureBuilt, cpuSeconds, freePort, metric, peakRss, sendAll, startProc, waitFor, type Proc } from './lib/harness.js';
 import { fmt, machineLine, mb, percentile } from './lib/stats.js';
 import { buildWorkload, warmupOf, type Workload } from './lib/workload.js';
 
@@ -64,9 +63,7 @@ function configFile(dir: string, brokers: string, id: string): string {
 }
 
 async function main(): Promise<void> {
-  if (!values['no-build'] && spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) {
-    throw new Error('npm run build failed');
-  }
+  ensureBuilt(!values['no-build']);
   const local = values.brokers || process.env.KAFKA_BROKERS ? null : await startLocalKafka();
   const brokers = values.brokers ?? process.env.KAFKA_BROKERS ?? (local?.brokers as string);
   const dir = mkdtempSync(join(tmpdir(), 'tracehouse-kbench-'));

@@ -2,14 +2,23 @@
  * Running tracehouse processes from a benchmark and measuring them: free ports, readiness, /proc CPU and
  * peak RSS, Prometheus samples, and keep-alive OTLP/HTTP senders.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = `${ROOT}dist/cli/main.js`;
+
+/** Builds dist/ unless told not to, and makes sure the CLI the benchmarks start is there. */
+export function ensureBuilt(build: boolean): void {
+  if (build) {
+    process.stderr.write('building (npm run build)…\n');
+    if (spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] }).status !== 0) throw new Error('npm run build failed');
+  }
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (or drop --no-build)`);
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

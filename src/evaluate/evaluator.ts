@@ -135,7 +135,7 @@ export class Evaluator<P = unknown> implements BatchObserver {
   }
 
   private async scoreOne(t: PendingTrace<P>): Promise<void> {
-    const { reader, store, metrics, log } = this.deps;
+    const { reader, metrics, log } = this.deps;
     // On the Kafka bus the evaluator reads the topic beside the writer: wait (bounded) until the store
     // holds every span the evaluator saw, so the judges see the whole trace.
     let trace = await reader.getTrace(t.project, t.traceId);

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,19 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpans } from '../helpers/fixtures.js';
 import { exportSpans } from '../helpers/exporters.js';
 import { removeDir } from '../helpers/app.js';
+import { freePort } from '../setup/kafka.js';
 
 /** The built `tracehouse` bin, run with plain node as a user would (npm test builds dist/ first). */
 const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 let child: ChildProcess | null = null;
 let dataDir = '';

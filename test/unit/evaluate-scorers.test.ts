@@ -12,6 +12,7 @@ import { createScorers } from '../../src/evaluate/scorers/index.js';
 import type { Scorer, ScoreResult } from '../../src/evaluate/scorers/types.js';
 import type { Json } from '../../src/model/genai.js';
 import type { AssessmentView, SpanView, TraceDetailView } from '../../src/query/views.js';
+import { spanView } from '../helpers/views.js';
 
 // ---------------------------------------------------------------- traces built by hand
 
@@ -19,28 +20,7 @@ const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const ROOT = '00f067aa0ba902b7';
 
 function span(p: Partial<SpanView> & Pick<SpanView, 'span_id' | 'name' | 'span_type'>): SpanView {
-  return {
-    trace_id: TRACE_ID,
-    parent_span_id: ROOT,
-    kind: 'INTERNAL',
-    start_time_ns: '1700000000100000000',
-    end_time_ns: '1700000000900000000',
-    status: { code: 'OK', message: '' },
-    inputs: null,
-    outputs: null,
-    model: null,
-    provider: null,
-    token_usage: null,
-    cost: null,
-    session_id: null,
-    user_id: null,
-    documents: [],
-    tool: null,
-    attributes: {},
-    resource_attributes: {},
-    events: [],
-    ...p,
-  };
+  return spanView({ trace_id: TRACE_ID, parent_span_id: ROOT, start_time_ns: '1700000000100000000', end_time_ns: '1700000000900000000', ...p });
 }
 
 const EMAIL = 'Subject: Following up on Monday\'s demo\n\nHi Alice,\n\nAs you said, "the dashboards look great". Pricing for 500+ users follows.\n\nBest regards,\nSam';

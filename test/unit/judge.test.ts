@@ -8,34 +8,14 @@ import type { ScoreResult, ScorerInput } from '../../src/evaluate/scorers/types.
 import type { Json } from '../../src/model/genai.js';
 import type { SpanView, TraceDetailView } from '../../src/query/views.js';
 import { startJudgeStub, type ChatBody, type JudgeStub } from '../helpers/judge-stub.js';
+import { spanView } from '../helpers/views.js';
 
 // ---------------------------------------------------------------- traces built by hand
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 
 function span(p: Partial<SpanView> & Pick<SpanView, 'span_id' | 'name' | 'span_type'>): SpanView {
-  return {
-    trace_id: TRACE_ID,
-    parent_span_id: null,
-    kind: 'INTERNAL',
-    start_time_ns: '1700000000000000000',
-    end_time_ns: '1700000001000000000',
-    status: { code: 'OK', message: '' },
-    inputs: null,
-    outputs: null,
-    model: null,
-    provider: null,
-    token_usage: null,
-    cost: null,
-    session_id: null,
-    user_id: null,
-    documents: [],
-    tool: null,
-    attributes: {},
-    resource_attributes: {},
-    events: [],
-    ...p,
-  };
+  return spanView({ trace_id: TRACE_ID, ...p });
 }
 
 type Doc = SpanView['documents'][number];

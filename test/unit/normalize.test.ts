@@ -5,6 +5,7 @@ import type { Json, NormalizedSpan } from '../../src/model/genai.js';
 import type { AttrValue, Attributes, Resource, Scope, Span, StatusCode } from '../../src/model/otlp.js';
 import { genaiEventsToIO, normalizeSpan } from '../../src/normalize/index.js';
 import { decodeTraceRequest } from '../../src/otlp/decode.js';
+import { loadFacts, type FixtureName } from '../helpers/fixtures.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Local OTLP/JSON → model conversion, until src/otlp/decode.ts lands.
@@ -109,26 +110,6 @@ function loadTraces(name: string): Loaded[] {
   return out;
 }
 
-interface Facts {
-  library: string;
-  span_count: number;
-  traces: Array<{
-    trace_id: string;
-    customer_name: string;
-    user_instructions: string;
-    session?: string;
-    user?: string;
-    documents: number;
-    token_usage?: { input_tokens: number; output_tokens: number; total_tokens: number };
-    email?: string;
-    state: 'OK' | 'ERROR';
-  }>;
-}
-
-function loadFacts(name: string): Facts {
-  const path = fileURLToPath(new URL(`../fixtures/${name}.facts.json`, import.meta.url));
-  return JSON.parse(readFileSync(path, 'utf8')) as Facts;
-}
 
 /** True when `text` occurs in any string of the value, looking inside JSON-encoded strings too. */
 function containsText(v: Json | undefined, text: string): boolean {
@@ -169,7 +150,7 @@ interface Expect {
   scores: boolean;
 }
 
-const EXPECT: Record<string, Expect> = {
+const EXPECT: Record<FixtureName, Expect> = {
   openinference: {
     llmContentOnSpan: true,
     llmModel: 'gpt-4o-mini-2024-07-18',
@@ -225,7 +206,7 @@ const EXPECT: Record<string, Expect> = {
   },
 };
 
-for (const name of Object.keys(EXPECT)) {
+for (const name of Object.keys(EXPECT) as FixtureName[]) {
   const exp = EXPECT[name]!;
   describe(`normalizeSpan on ${name} fixtures`, () => {
     const loaded = loadTraces(name);
@@ -343,7 +324,7 @@ for (const name of Object.keys(EXPECT)) {
 }
 
 describe('normalizeSpan on spans from the real decoder', () => {
-  for (const name of Object.keys(EXPECT)) {
+  for (const name of Object.keys(EXPECT) as FixtureName[]) {
     it(`${name}: protobuf and OTLP/JSON decode normalize like the local helper`, () => {
       const expected = loadTraces(name).map((l) => normalizeSpan(l.span, l.resource, l.scope));
       for (const format of ['protobuf', 'json'] as const) {

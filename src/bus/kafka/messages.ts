@@ -95,32 +95,33 @@ function pack<T>(
   return out;
 }
 
-export function spanMessages(groups: readonly SpanGroup[], maxBytes: number): Packed {
-  const byTrace = new Map<string, { project: string; key: string; items: Item<Span>[] }>();
+/** Groups items by (project, trace id), keeping each item's resource and scope. */
+function byTrace<G extends { project: string; resource: Resource; scope: Scope }, T extends { traceId: string }>(
+  groups: readonly G[],
+  itemsOf: (g: G) => readonly T[],
+): Array<{ project: string; key: string; items: Item<T>[] }> {
+  const out = new Map<string, { project: string; key: string; items: Item<T>[] }>();
   for (const g of groups) {
-    for (const span of g.spans) {
-      const k = `${g.project}\u0000${span.traceId}`;
-      let e = byTrace.get(k);
-      if (!e) byTrace.set(k, (e = { project: g.project, key: span.traceId, items: [] }));
-      e.items.push({ resource: g.resource, scope: g.scope, item: span });
+    for (const item of itemsOf(g)) {
+      const k = `${g.project}\u0000${item.traceId}`;
+      let e = out.get(k);
+      if (!e) out.set(k, (e = { project: g.project, key: item.traceId, items: [] }));
+      e.items.push({ resource: g.resource, scope: g.scope, item });
     }
   }
-  return pack([...byTrace.values()], encodeSpans, maxBytes, (s, bytes) =>
-    `span ${s.spanId} ("${s.name.slice(0, 60)}") is ${bytes} bytes encoded, over the bus limit of ${maxBytes - ENVELOPE_BYTES} bytes (bus.kafka.max_message_bytes)`,
+  return [...out.values()];
+}
+
+const overLimit = (maxBytes: number): string => `over the bus limit of ${maxBytes - ENVELOPE_BYTES} bytes (bus.kafka.max_message_bytes)`;
+
+export function spanMessages(groups: readonly SpanGroup[], maxBytes: number): Packed {
+  return pack(byTrace(groups, (g) => g.spans), encodeSpans, maxBytes, (s, bytes) =>
+    `span ${s.spanId} ("${s.name.slice(0, 60)}") is ${bytes} bytes encoded, ${overLimit(maxBytes)}`,
   );
 }
 
 export function logMessages(groups: readonly LogGroup[], maxBytes: number): Packed {
-  const byTrace = new Map<string, { project: string; key: string; items: Item<LogRecord>[] }>();
-  for (const g of groups) {
-    for (const rec of g.records) {
-      const k = `${g.project}\u0000${rec.traceId}`;
-      let e = byTrace.get(k);
-      if (!e) byTrace.set(k, (e = { project: g.project, key: rec.traceId, items: [] }));
-      e.items.push({ resource: g.resource, scope: g.scope, item: rec });
-    }
-  }
-  return pack([...byTrace.values()], encodeLogs, maxBytes, (r, bytes) =>
-    `log record "${r.eventName || 'unnamed'}" is ${bytes} bytes encoded, over the bus limit of ${maxBytes - ENVELOPE_BYTES} bytes (bus.kafka.max_message_bytes)`,
+  return pack(byTrace(groups, (g) => g.records), encodeLogs, maxBytes, (r, bytes) =>
+    `log record "${r.eventName || 'unnamed'}" is ${bytes} bytes encoded, ${overLimit(maxBytes)}`,
   );
 }
