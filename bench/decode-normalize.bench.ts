@@ -9,10 +9,10 @@
  *   npx tsx bench/decode-normalize.bench.ts [--requests 100] [--spans-per-request 100] [--rounds 7] [--warmup 3]
  */
 import { parseArgs } from 'node:util';
-import type { SpanGroup } from '../src/bus/types.js';
+import type { SpanGroup } from '../src/component/consumer.js';
 import { decodeTraceRequest } from '../src/otlp/decode.js';
 import { normalizeSpan } from '../src/normalize/index.js';
-import { buildSpanRow, flattenAttributes } from '../src/write/rows.js';
+import { buildSpanRow, flattenAttributes } from '../src/exporters/clickhouse/rows.js';
 import { generateRequests } from './lib/genai-spans.js';
 import { fmt, machineLine, mb, median } from './lib/stats.js';
 

@@ -18,12 +18,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SpanGroup } from '../src/bus/types.js';
+import type { SpanGroup } from '../src/component/consumer.js';
 import { loadConfig } from '../src/config/load.js';
 import { TraceReader } from '../src/query/trace-reader.js';
-import { openStore, type Store } from '../src/store/client.js';
-import { migrate } from '../src/store/migrate.js';
-import { StoreWriter } from '../src/write/store-writer.js';
+import { openStore, type Store } from '../src/exporters/clickhouse/client.js';
+import { migrate } from '../src/exporters/clickhouse/migrate.js';
+import { StoreWriter } from '../src/exporters/clickhouse/writer.js';
 import { GenAITraceGenerator, Rng, serializeSpans } from './lib/genai-spans.js';
 import { decodeToGroups } from './lib/pipeline.js';
 import { fmt, machineLine, percentile } from './lib/stats.js';

@@ -3,10 +3,10 @@
  * OTLP body into the bus's SpanGroups (as IngestHandler does), and build the `spans` rows from them (as
  * StoreWriter does). Kept here so every benchmark measures the same code path the server runs.
  */
-import type { SpanGroup } from '../../src/bus/types.js';
+import type { SpanGroup } from '../../src/component/consumer.js';
 import { decodeTraceRequest } from '../../src/otlp/decode.js';
 import { validateTraceRequest } from '../../src/otlp/validate.js';
-import { buildSpanRow, flattenAttributes, type SpanRow } from '../../src/write/rows.js';
+import { buildSpanRow, flattenAttributes, type SpanRow } from '../../src/exporters/clickhouse/rows.js';
 
 export function decodeToGroups(body: Buffer, project: string): SpanGroup[] {
   const { accepted, rejected, errors } = validateTraceRequest(decodeTraceRequest(body, 'protobuf'));

@@ -14,9 +14,9 @@ import {
   traceIdSchema,
   traceQuerySchema,
 } from './params.js';
-import type { Metrics } from '../service/metrics.js';
-import { closeServer, listen } from '../service/net.js';
-import { serveOps, type Readiness } from '../service/ops.js';
+import type { Metrics } from '../component/telemetry/metrics.js';
+import { closeServer, listen } from '../component/net.js';
+import { serveOps, type Readiness } from '../component/telemetry/ops.js';
 
 export interface ApiServerOptions {
   host: string;

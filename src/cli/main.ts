@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, SETTINGS } from '../config/load.js';
-import { createLogger } from '../service/logger.js';
+import { createLogger } from '../component/telemetry/logger.js';
 import { ROLES, RoleConfigError, startApp } from '../service/app.js';
-import { openStore, StoreSetupError } from '../store/client.js';
+import { openStore, StoreSetupError } from '../exporters/clickhouse/client.js';
 import { KafkaSetupError } from '../bus/kafka/client.js';
-import { applyRetention, migrate } from '../store/migrate.js';
+import { applyRetention, migrate } from '../exporters/clickhouse/migrate.js';
 import { runTracesCommand } from './traces.js';
 import { runAssessCommand } from './assess.js';
 import { runEvaluateCommand } from './evaluate.js';

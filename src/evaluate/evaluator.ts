@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { IngestBatch } from '../bus/types.js';
-import type { BatchObserver } from '../bus/fan-out.js';
+import type { IngestBatch } from '../component/consumer.js';
+import type { BatchObserver } from '../component/fan-out.js';
 import type { AssessmentStore } from '../assessments/store.js';
 import type { TraceReader } from '../query/trace-reader.js';
-import type { Metrics } from '../service/metrics.js';
+import type { Metrics } from '../component/telemetry/metrics.js';
 import type { EvaluatorConfig } from './config.js';
 import { TraceAssembler, type PendingTrace } from './assembler.js';
 import { isSampled } from './sampling.js';

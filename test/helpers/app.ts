@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import { createLogger } from '../../src/service/logger.js';
+import { createLogger } from '../../src/component/telemetry/logger.js';
 import { startApp, type RunningApp } from '../../src/service/app.js';
 
 export interface TestApp {

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { openStore, type Store } from '../../src/store/client.js';
-import { migrate } from '../../src/store/migrate.js';
-import { StoreWriter } from '../../src/write/store-writer.js';
+import { openStore, type Store } from '../../src/exporters/clickhouse/client.js';
+import { migrate } from '../../src/exporters/clickhouse/migrate.js';
+import { StoreWriter } from '../../src/exporters/clickhouse/writer.js';
 import { AssessmentStore } from '../../src/assessments/store.js';
-import type { IngestBatch } from '../../src/bus/types.js';
+import type { IngestBatch } from '../../src/component/consumer.js';
 import type { Span } from '../../src/model/otlp.js';
 import { removeDir } from '../helpers/app.js';
 

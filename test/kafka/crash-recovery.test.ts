@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
-import { openStore } from '../../src/store/client.js';
+import { openStore } from '../../src/exporters/clickhouse/client.js';
 import { freePort } from '../setup/kafka.js';
 import { removeDir } from '../helpers/app.js';
 import { isolatedKafka, waitForGroupCaughtUp } from '../helpers/kafka.js';

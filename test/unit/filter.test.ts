@@ -7,7 +7,7 @@ import { createChdbConnection } from 'chdb/connection';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { compileFilter, compileOrderBy, FilterSyntaxError, type FilterContext } from '../../src/query/filter/index.js';
-import { MIGRATIONS } from '../../src/store/schema.js';
+import { MIGRATIONS } from '../../src/exporters/clickhouse/schema.js';
 
 const CTX: FilterContext = { projectParam: 'project', spanTimeScope: '' };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InlineBus } from '../../src/bus/inline.js';
-import { countSpans, type Consumer, type IngestBatch } from '../../src/bus/types.js';
-import { PipelineError, retryable } from '../../src/errors/pipeline-error.js';
+import { InlineBus } from '../../src/bus/inline/bus.js';
+import { countSpans, type Consumer, type IngestBatch } from '../../src/component/consumer.js';
+import { PipelineError, retryable } from '../../src/component/errors.js';
 import type { Span } from '../../src/model/otlp.js';
 
 const span = (i: number): Span => ({

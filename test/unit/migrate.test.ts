@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { forCluster } from '../../src/store/migrate.js';
-import { MIGRATIONS } from '../../src/store/schema.js';
+import { forCluster } from '../../src/exporters/clickhouse/migrate.js';
+import { MIGRATIONS } from '../../src/exporters/clickhouse/schema.js';
 
 describe('cluster DDL', () => {
   it('leaves single-server DDL unchanged', () => {

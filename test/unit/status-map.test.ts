@@ -1,8 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { permanent, retryable, throttled, tooLarge, classifyStoreError } from '../../src/errors/pipeline-error.js';
+import { permanent, retryable, throttled, tooLarge, classifyStoreError } from '../../src/component/errors.js';
 import { OtlpDecodeError } from '../../src/otlp/decode.js';
-import { toOtlpFailure } from '../../src/receive/status-map.js';
+import { toOtlpFailure } from '../../src/receivers/otlp/status.js';
 
 describe('pipeline error → OTLP status', () => {
   it.each([

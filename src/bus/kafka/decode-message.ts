@@ -1,7 +1,7 @@
 import { decodeLogsRequest, decodeTraceRequest } from '../../otlp/decode.js';
 import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.js';
 import { PROJECT_RE, resolveProject } from '../../model/project.js';
-import type { IngestBatch } from '../types.js';
+import type { IngestBatch } from '../../component/consumer.js';
 import { PROJECT_HEADER } from './messages.js';
 
 export type Signal = 'spans' | 'logs';

@@ -1,6 +1,6 @@
 import type { LogRecord, Resource, Scope, Span } from '../../model/otlp.js';
 import { encodeLogsRequest, encodeTraceRequest } from '../../otlp/encode-request.js';
-import type { LogGroup, SpanGroup } from '../types.js';
+import type { LogGroup, SpanGroup } from '../../component/consumer.js';
 
 /** Header carrying the project a message's data was assigned to on receipt. */
 export const PROJECT_HEADER = 'tracehouse-project';

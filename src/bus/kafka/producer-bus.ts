@@ -1,8 +1,8 @@
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
-import { permanent, retryable, throttled } from '../../errors/pipeline-error.js';
-import type { Metrics } from '../../service/metrics.js';
-import type { IngestBatch, PublishOutcome, Publisher } from '../types.js';
+import { permanent, retryable, throttled } from '../../component/errors.js';
+import type { Metrics } from '../../component/telemetry/metrics.js';
+import type { IngestBatch, PublishOutcome, Publisher } from '../../component/consumer.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
 import { logMessages, spanMessages, type OutMessage } from './messages.js';
 

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { PipelineError, classifyStoreError } from '../../errors/pipeline-error.js';
-import type { Metrics } from '../../service/metrics.js';
-import { countLogs, countSpans, type IngestBatch } from '../types.js';
-import type { BatchObserver } from '../fan-out.js';
+import { PipelineError, classifyStoreError } from '../../component/errors.js';
+import type { Metrics } from '../../component/telemetry/metrics.js';
+import { countLogs, countSpans, type IngestBatch } from '../../component/consumer.js';
+import type { BatchObserver } from '../../component/fan-out.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
 import { decodeBusMessage, type RawHeaders, type Signal } from './decode-message.js';
 

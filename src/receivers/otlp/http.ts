@@ -1,12 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { encodeLogsResponse, encodeStatus, encodeTraceResponse } from '../otlp/encode.js';
+import { encodeLogsResponse, encodeStatus, encodeTraceResponse } from '../../otlp/encode.js';
 import { readBody, UnsupportedEncodingError } from './body.js';
 import { PROJECT_HEADER, type IngestHandler, type Signal, type WireFormat } from './ingest.js';
-import { toOtlpFailure } from './status-map.js';
-import type { Metrics } from '../service/metrics.js';
-import { closeServer, listen } from '../service/net.js';
+import { toOtlpFailure } from './status.js';
+import type { Metrics } from '../../component/telemetry/metrics.js';
+import { closeServer, listen } from '../../component/net.js';
 
 export interface HttpReceiverOptions {
   host: string;

@@ -1,4 +1,4 @@
-import type { Consumer, IngestBatch } from './types.js';
+import type { Consumer, IngestBatch } from './consumer.js';
 
 /** Sees batches after they are durable; must not modify them and must not block (it only records). */
 export interface BatchObserver {

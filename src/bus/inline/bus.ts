@@ -1,5 +1,5 @@
-import { throttled, PipelineError, retryable } from '../errors/pipeline-error.js';
-import { countLogs, countSpans, NOTHING_REJECTED, type Consumer, type IngestBatch, type PublishOutcome, type Publisher } from './types.js';
+import { throttled, PipelineError, retryable } from '../../component/errors.js';
+import { countLogs, countSpans, NOTHING_REJECTED, type Consumer, type IngestBatch, type PublishOutcome, type Publisher } from '../../component/consumer.js';
 
 export interface InlineBusOptions {
   /** A write takes at most this many items (spans + log records); more start it at once. */

@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import type { Config } from '../config/schema.js';
+import type { Config } from '../../config/schema.js';
 
 /**
  * The store is two @clickhouse/client instances over the same data: one for inserts, one for reads.

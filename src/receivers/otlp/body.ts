@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate, inflateRaw } from 'node:zlib';
-import { permanent, tooLarge, PipelineError } from '../errors/pipeline-error.js';
+import { permanent, tooLarge, PipelineError } from '../../component/errors.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);

@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { PipelineError, type ErrorClass } from '../errors/pipeline-error.js';
-import { OtlpDecodeError } from '../otlp/decode.js';
+import { PipelineError, type ErrorClass } from '../../component/errors.js';
+import { OtlpDecodeError } from '../../otlp/decode.js';
 
 /**
  * The one place where pipeline errors become OTLP answers (OTLP spec, "Failures" and "Throttling"):

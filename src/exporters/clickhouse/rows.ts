@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Json } from '../model/genai.js';
-import type { Attributes, AttrValue, Span } from '../model/otlp.js';
-import { normalizeSpan } from '../normalize/index.js';
-import type { LogGroup, SpanGroup } from '../bus/types.js';
+import type { Json } from '../../model/genai.js';
+import type { Attributes, AttrValue, Span } from '../../model/otlp.js';
+import { normalizeSpan } from '../../normalize/index.js';
+import type { LogGroup, SpanGroup } from '../../component/consumer.js';
 
 /** One row of the `spans` table, as inserted with JSONEachRow. */
 export interface SpanRow {

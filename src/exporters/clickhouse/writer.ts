@@ -1,9 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { classifyStoreError } from '../errors/pipeline-error.js';
-import { insertRows } from '../store/insert.js';
-import type { Consumer, IngestBatch } from '../bus/types.js';
+import { classifyStoreError } from '../../component/errors.js';
+import { insertRows } from './insert.js';
+import type { Consumer, IngestBatch } from '../../component/consumer.js';
 import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes, type EventRow, type SpanRow } from './rows.js';
-import type { Metrics } from '../service/metrics.js';
+import type { Metrics } from '../../component/telemetry/metrics.js';
 
 export interface StoreWriterOptions {
   previewChars: number;

@@ -1,9 +1,9 @@
-import { permanent, retryable } from '../errors/pipeline-error.js';
-import type { LogGroup, Publisher, SpanGroup } from '../bus/types.js';
-import { decodeLogsRequest, decodeTraceRequest } from '../otlp/decode.js';
-import { validateLogsRequest, validateTraceRequest } from '../otlp/validate.js';
-import type { Metrics } from '../service/metrics.js';
-import { PROJECT_ATTRIBUTE, PROJECT_RE, PROJECT_RULE, resolveProject } from '../model/project.js';
+import { permanent, retryable } from '../../component/errors.js';
+import type { LogGroup, Publisher, SpanGroup } from '../../component/consumer.js';
+import { decodeLogsRequest, decodeTraceRequest } from '../../otlp/decode.js';
+import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.js';
+import type { Metrics } from '../../component/telemetry/metrics.js';
+import { PROJECT_ATTRIBUTE, PROJECT_RE, PROJECT_RULE, resolveProject } from '../../model/project.js';
 
 export type Signal = 'traces' | 'logs';
 export type WireFormat = 'protobuf' | 'json';

@@ -7,10 +7,10 @@ import {
   type sendUnaryData,
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { encodeLogsResponse, encodeTraceResponse } from '../otlp/encode.js';
+import { encodeLogsResponse, encodeTraceResponse } from '../../otlp/encode.js';
 import { PROJECT_HEADER, type IngestHandler, type Signal } from './ingest.js';
-import { toOtlpFailure } from './status-map.js';
-import type { Metrics } from '../service/metrics.js';
+import { toOtlpFailure } from './status.js';
+import type { Metrics } from '../../component/telemetry/metrics.js';
 
 export interface GrpcReceiverOptions {
   host: string;

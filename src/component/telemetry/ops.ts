@@ -1,7 +1,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.js';
-import { closeServer, listen } from './net.js';
+import { closeServer, listen } from '../net.js';
 
 /** A named dependency check; resolves true when the dependency answers. */
 export type Check = () => Promise<boolean>;
