@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { FilterSyntaxError } from '../query/filter/index.js';
@@ -15,7 +15,8 @@ import {
   traceQuerySchema,
 } from './params.js';
 import type { Metrics } from '../component/telemetry/metrics.js';
-import { closeServer, listen } from '../component/net.js';
+import { closeServer, httpServer, listen } from '../component/net.js';
+import { msLeft, Once, type Component, type Deadline } from '../component/component.js';
 import { serveOps, type Readiness } from '../component/telemetry/ops.js';
 
 export interface ApiServerOptions {
@@ -36,7 +37,8 @@ export interface Route {
 const DAY_NS = 86_400_000_000_000n;
 
 /** The HTTP JSON API on :8080: trace search, trace detail, health and metrics. */
-export class ApiServer {
+export class ApiServer implements Component {
+  private readonly stopping = new Once();
   private server: Server | null = null;
   private readonly routes: Route[];
 
@@ -60,7 +62,7 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => void this.dispatch(req, res));
+    const server = httpServer((req, res) => void this.dispatch(req, res));
     await listen(server, this.opts.port, this.opts.host);
     this.server = server;
     this.log.info({ port: this.port }, 'API listening');
@@ -136,9 +138,11 @@ export class ApiServer {
     res.end(text);
   }
 
-  async shutdown(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (server) await closeServer(server, 5_000);
+  shutdown(deadline: Deadline): Promise<void> {
+    return this.stopping.run(async () => {
+      const server = this.server;
+      this.server = null;
+      if (server) await closeServer(server, msLeft(deadline));
+    });
   }
 }

@@ -2,7 +2,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, SETTINGS } from '../config/load.js';
 import { createLogger } from '../component/telemetry/logger.js';
-import { ROLES, RoleConfigError, startApp } from '../service/app.js';
+import { ROLES, RoleConfigError } from '../service/roles.js';
+import { Service } from '../service/service.js';
+import { GraphError } from '../service/graph.js';
 import { openStore, StoreSetupError } from '../exporters/clickhouse/client.js';
 import { KafkaSetupError } from '../bus/kafka/client.js';
 import { applyRetention, migrate } from '../exporters/clickhouse/migrate.js';
@@ -84,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
 
   const role = ROLES.find((r) => r === command);
   if (command === 'start' || role) {
-    const app = await startApp(config, log, role ? [role] : ROLES);
+    const app = await Service.start(config, log, role ? [role] : ROLES);
     const where = config.store.kind === 'embedded' ? `embedded store at ${config.store.path}` : `ClickHouse at ${config.store.url}`;
     const bus = config.bus.kind === 'kafka' ? `Kafka at ${config.bus.kafka.brokers.join(',')}` : 'inline bus';
     const parts = [
@@ -115,7 +117,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof StoreSetupError || err instanceof RoleConfigError || err instanceof KafkaSetupError) {
+    if (err instanceof ConfigError || err instanceof StoreSetupError || err instanceof RoleConfigError || err instanceof GraphError || err instanceof KafkaSetupError) {
       process.stderr.write(`tracehouse: ${err.message}\n`);
     } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`tracehouse: ${(err as Error).message}\nRun "tracehouse --help" for the options.\n`);

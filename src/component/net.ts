@@ -1,4 +1,16 @@
-import type { Server } from 'node:http';
+import { z } from 'zod';
+import { createServer, type RequestListener, type Server } from 'node:http';
+
+/**
+ * An HTTP server whose idle keep-alive connections outlive the client's: Node's default (5 s) lets a
+ * client whose event loop was busy for a few seconds reuse a socket the server has just closed, and the
+ * request fails with "other side closed". 65 s is above the usual client and load-balancer timeouts.
+ */
+export function httpServer(handler: RequestListener): Server {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
 
 export function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -26,3 +38,7 @@ export function closeServer(server: Server, deadlineMs: number): Promise<void> {
     server.closeIdleConnections();
   });
 }
+
+/** Listen address and port fields, as every listening component's config spells them. */
+export const portSchema = z.number().int().min(0).max(65535);
+export const hostSchema = z.string().min(1);

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/component/telemetry/logger.js';
-import { startApp, type RunningApp } from '../../src/service/app.js';
+import { Service } from '../../src/service/service.js';
 
 export interface TestApp {
-  app: RunningApp;
+  app: Service;
   dataDir: string;
   otlpHttp: string;
   otlpGrpc: string;
@@ -35,7 +35,7 @@ export async function startTestApp(opts: { dataDir?: string; overrides?: Record<
       ...opts.overrides,
     },
   });
-  const app = await startApp(config, createLogger(config.log_level));
+  const app = await Service.start(config, createLogger(config.log_level));
   return {
     app,
     dataDir,

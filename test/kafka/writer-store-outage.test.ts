@@ -6,6 +6,7 @@ import { KafkaProducerBus } from '../../src/bus/kafka/producer-bus.js';
 import { retryable } from '../../src/component/errors.js';
 import type { IngestBatch } from '../../src/component/consumer.js';
 import { Metrics } from '../../src/component/telemetry/metrics.js';
+import { deadlineIn } from '../../src/component/component.js';
 import { decodeTraceRequest } from '../../src/otlp/decode.js';
 import { isolatedKafka, testKafka } from '../helpers/kafka.js';
 import { protobufBody, syntheticTrace } from '../helpers/synthetic.js';
@@ -31,7 +32,7 @@ class FlakyStore implements BatchSink {
 
 const writers: KafkaWriter[] = [];
 afterAll(async () => {
-  for (const w of writers) await w.shutdown();
+  for (const w of writers) await w.shutdown(deadlineIn(30_000));
 });
 
 describe.skipIf(!brokers)('writer while the store is down', () => {
@@ -48,7 +49,7 @@ describe.skipIf(!brokers)('writer while the store is down', () => {
       const groups = req.resourceSpans.flatMap((rs) => rs.scopeSpans.map((ss) => ({ project: 'outage', resource: rs.resource, scope: ss.scope, spans: ss.spans })));
       await producer.publish({ spans: groups, logs: [] });
     }
-    await producer.shutdown();
+    await producer.shutdown(deadlineIn(30_000));
 
     const store = new FlakyStore();
     const writer = new KafkaWriter(cfg, store, { batchMaxItems: 10_000 }, metrics, log);

@@ -3,6 +3,7 @@ import { InlineBus } from '../../src/bus/inline/bus.js';
 import { countSpans, type Consumer, type IngestBatch } from '../../src/component/consumer.js';
 import { PipelineError, retryable } from '../../src/component/errors.js';
 import type { Span } from '../../src/model/otlp.js';
+import { deadlineIn } from '../../src/component/component.js';
 
 const span = (i: number): Span => ({
   traceId: '0af7651916cd43dd8448eb211c80319c',
@@ -127,10 +128,10 @@ describe('InlineBus', () => {
     const written: number[] = [];
     const bus = new InlineBus({ consume: async (b) => void written.push(countSpans(b)) }, { maxItems: 1000, maxWaitMs: 60_000, maxPendingItems: 10_000 });
     const pending = bus.consume(batch(7));
-    await bus.shutdown();
+    await bus.shutdown(deadlineIn(10_000));
     await pending;
     expect(written).toEqual([7]);
     await expect(bus.consume(batch(1))).rejects.toMatchObject({ errorClass: 'retryable' });
-    await bus.shutdown(); // idempotent
+    await bus.shutdown(deadlineIn(10_000)); // idempotent
   });
 });

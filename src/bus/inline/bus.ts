@@ -1,4 +1,6 @@
 import { throttled, PipelineError, retryable } from '../../component/errors.js';
+import { Once, settleBy, type Component, type Deadline, type Factory } from '../../component/component.js';
+import { FanOut, type BatchObserver } from '../../component/fan-out.js';
 import { countLogs, countSpans, NOTHING_REJECTED, type Consumer, type IngestBatch, type PublishOutcome, type Publisher } from '../../component/consumer.js';
 
 export interface InlineBusOptions {
@@ -21,7 +23,8 @@ interface Waiter {
  * one insert per request. One write runs at a time (chDB executes statements serially anyway); items
  * arriving meanwhile form the next batch.
  */
-export class InlineBus implements Consumer, Publisher {
+export class InlineBus implements Component, Consumer, Publisher {
+  private readonly stopping = new Once();
   private pending: IngestBatch = { spans: [], logs: [] };
   private pendingItems = 0;
   private waiters: Waiter[] = [];
@@ -82,12 +85,30 @@ export class InlineBus implements Consumer, Publisher {
     });
   }
 
-  /** Stops accepting, writes what is pending and waits for it. Idempotent. */
-  async shutdown(): Promise<void> {
-    this.closed = true;
-    while (this.writing || this.pendingItems > 0) {
-      this.kick();
-      await this.writing;
-    }
+  async start(): Promise<void> {
+    // Nothing to open: the bus lives in memory and its downstream was started before it.
+  }
+
+  /**
+   * Stops accepting, writes what is pending and waits for it until the deadline. Requests still waiting
+   * then were never answered with success, so their exporters retry: nothing acknowledged is lost.
+   */
+  shutdown(deadline: Deadline): Promise<void> {
+    return this.stopping.run(async () => {
+      this.closed = true;
+      const drain = async (): Promise<void> => {
+        while (this.writing || this.pendingItems > 0) {
+          this.kick();
+          await this.writing;
+        }
+      };
+      await settleBy(drain(), deadline);
+    });
   }
 }
+
+/** The inline bus writes each batch to the store writer, then shows it to the observers (the evaluator). */
+export const inlineBusFactory: Factory<InlineBusOptions, { writer: Consumer; observers: readonly BatchObserver[] }, InlineBus> = {
+  type: 'inline-bus',
+  create: (opts, { writer, observers }) => new InlineBus(observers.length ? new FanOut(writer, observers) : writer, opts),
+};

@@ -1,9 +1,9 @@
 import kafkajs, { type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { Config } from '../../config/schema.js';
+import type { KafkaConfig } from './config.js';
 
 const { Kafka, logLevel } = kafkajs;
-export type KafkaConfig = Config['bus']['kafka'];
+export type { KafkaConfig };
 export type KafkaClient = InstanceType<typeof Kafka>;
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {

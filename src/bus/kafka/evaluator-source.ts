@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Evaluator } from '../../evaluate/evaluator.js';
+import { Once, settleBy, type Component, type Deadline } from '../../component/component.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
 import { decodeBusMessage, type RawHeaders } from './decode-message.js';
 
@@ -16,7 +17,8 @@ export interface SpanPosition {
  * scored, so after a crash those traces are read and scored again; assessment ids derived from
  * (trace, scorer, version) make that idempotent.
  */
-export class KafkaEvaluatorSource {
+export class KafkaEvaluatorSource implements Component {
+  private readonly stopping = new Once();
   private readonly kafka: KafkaClient;
   private consumer: KafkaConsumer | null = null;
   /** Next offset to read, per partition: what to commit when nothing there is outstanding. */
@@ -84,12 +86,14 @@ export class KafkaEvaluatorSource {
     for (const o of offsets) this.committed.set(o.partition, BigInt(o.offset));
   }
 
-  async shutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.commit().catch(() => undefined);
-    const c = this.consumer;
-    this.consumer = null;
-    if (c) await c.disconnect();
+  shutdown(deadline: Deadline): Promise<void> {
+    return this.stopping.run(async () => {
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      await settleBy(this.commit().catch(() => undefined), deadline);
+      const c = this.consumer;
+      this.consumer = null;
+      if (c) await settleBy(c.disconnect(), deadline);
+    });
   }
 }

@@ -2,6 +2,7 @@ import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import { permanent, retryable, throttled } from '../../component/errors.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
+import { Once, settleBy, type Component, type Deadline, type ReadyCheck } from '../../component/component.js';
 import type { IngestBatch, PublishOutcome, Publisher } from '../../component/consumer.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
 import { logMessages, spanMessages, type OutMessage } from './messages.js';
@@ -15,7 +16,8 @@ type Producer = ReturnType<KafkaClient['producer']>;
  * While Kafka is unreachable or slow, requests fail as retryable (503 / UNAVAILABLE) so exporters keep
  * their data; the bytes of requests still waiting on Kafka are bounded, so the process cannot balloon.
  */
-export class KafkaProducerBus implements Publisher {
+export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
+  private readonly stopping = new Once();
   private readonly kafka: KafkaClient;
   private producer: Producer | null = null;
   private inflightBytes = 0;
@@ -126,9 +128,12 @@ export class KafkaProducerBus implements Publisher {
     }
   }
 
-  async shutdown(): Promise<void> {
-    const p = this.producer;
-    this.producer = null;
-    if (p) await p.disconnect();
+  /** Sends still waiting on Kafka get until the deadline; their requests were not acknowledged yet. */
+  shutdown(deadline: Deadline): Promise<void> {
+    return this.stopping.run(async () => {
+      const p = this.producer;
+      this.producer = null;
+      if (p) await settleBy(p.disconnect(), deadline);
+    });
   }
 }

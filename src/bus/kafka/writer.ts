@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { PipelineError, classifyStoreError } from '../../component/errors.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
+import { Once, settleBy, type Component, type Deadline, type ReadyCheck } from '../../component/component.js';
 import { countLogs, countSpans, type IngestBatch } from '../../component/consumer.js';
 import type { BatchObserver } from '../../component/fan-out.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
@@ -31,7 +32,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * committing nothing); a message that can never be decoded goes to the dead-letter topic with the error
  * in a header, and the partition moves on.
  */
-export class KafkaWriter {
+export class KafkaWriter implements Component, ReadyCheck {
+  private readonly stopping = new Once();
   private readonly kafka: KafkaClient;
   private consumer: KafkaConsumer | null = null;
   private dlq: Producer | null = null;
@@ -179,12 +181,14 @@ export class KafkaWriter {
   }
 
   /** Stops fetching; the batch being inserted finishes and commits first (kafkajs waits for it). */
-  async shutdown(): Promise<void> {
-    const c = this.consumer;
-    this.consumer = null;
-    if (c) await c.disconnect();
-    const d = this.dlq;
-    this.dlq = null;
-    if (d) await d.disconnect();
+  shutdown(deadline: Deadline): Promise<void> {
+    return this.stopping.run(async () => {
+      const c = this.consumer;
+      this.consumer = null;
+      if (c) await settleBy(c.disconnect(), deadline);
+      const d = this.dlq;
+      this.dlq = null;
+      if (d) await settleBy(d.disconnect(), deadline);
+    });
   }
 }

@@ -1,7 +1,14 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
 import type { Metrics } from './metrics.js';
-import { closeServer, listen } from '../net.js';
+import { closeServer, hostSchema, httpServer, listen, portSchema } from '../net.js';
+import { msLeft, Once, type Component, type Deadline, type Factory } from '../component.js';
+import type { Telemetry } from './index.js';
+
+/** `telemetry`: where roles without the API answer health checks and scrapes. */
+export const telemetryConfigSchema = z.object({ host: hostSchema.default('0.0.0.0'), port: portSchema.default(8888) }).strict();
+export type TelemetryConfig = z.infer<typeof telemetryConfigSchema>;
 
 /** A named dependency check; resolves true when the dependency answers. */
 export type Check = () => Promise<boolean>;
@@ -56,8 +63,9 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 }
 
 /** Health and metrics for roles without the API (receiver, writer, evaluator). */
-export class TelemetryServer {
+export class TelemetryServer implements Component {
   private server: Server | null = null;
+  private readonly stopping = new Once();
 
   constructor(
     private readonly opts: { host: string; port: number },
@@ -70,7 +78,7 @@ export class TelemetryServer {
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => {
+    const server = httpServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       serveOps(path, res, this.metrics, this.readiness)
         .then((served) => {
@@ -82,9 +90,16 @@ export class TelemetryServer {
     this.server = server;
   }
 
-  async shutdown(): Promise<void> {
-    const s = this.server;
-    this.server = null;
-    if (s) await closeServer(s, 2_000);
+  shutdown(deadline: Deadline): Promise<void> {
+    return this.stopping.run(async () => {
+      const s = this.server;
+      this.server = null;
+      if (s) await closeServer(s, msLeft(deadline));
+    });
   }
 }
+
+export const telemetryServerFactory: Factory<TelemetryConfig, { telemetry: Telemetry; readiness: Readiness }, TelemetryServer> = {
+  type: 'telemetry',
+  create: (cfg, { telemetry, readiness }) => new TelemetryServer(cfg, telemetry.metrics, readiness),
+};

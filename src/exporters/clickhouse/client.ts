@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import type { Config } from '../../config/schema.js';
+import type { StoreConfig } from './config.js';
 
 /**
  * The store is two @clickhouse/client instances over the same data: one for inserts, one for reads.
@@ -7,7 +7,7 @@ import type { Config } from '../../config/schema.js';
  * behind every insert (measured: ~20 ms idle became ~925 ms median); two connections on one path coexist.
  */
 export interface Store {
-  readonly kind: Config['store']['kind'];
+  readonly kind: StoreConfig['kind'];
   readonly writer: ClickHouseClient;
   readonly reader: ClickHouseClient;
   close(): Promise<void>;
@@ -51,7 +51,7 @@ const SESSION_SETTINGS = {
   date_time_input_format: 'best_effort',
 } as const;
 
-export async function openStore(cfg: Config['store']): Promise<Store> {
+export async function openStore(cfg: StoreConfig): Promise<Store> {
   if (cfg.kind === 'embedded') {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(cfg.path, { recursive: true });

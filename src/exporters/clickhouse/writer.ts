@@ -2,6 +2,10 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { classifyStoreError } from '../../component/errors.js';
 import { insertRows } from './insert.js';
 import type { Consumer, IngestBatch } from '../../component/consumer.js';
+import type { Component, Factory } from '../../component/component.js';
+import type { Telemetry } from '../../component/telemetry/index.js';
+import type { ClickHouseStore } from './store.js';
+import type { WriterConfig } from './config.js';
 import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes, type EventRow, type SpanRow } from './rows.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 
@@ -14,7 +18,7 @@ export interface StoreWriterOptions {
  * a summary never points at spans that are not there; a failure anywhere rejects the whole batch and the
  * caller retries it, which is harmless because repeated rows fold at query time.
  */
-export class StoreWriter implements Consumer {
+export class StoreWriter implements Component, Consumer {
   constructor(
     private readonly client: ClickHouseClient,
     private readonly opts: StoreWriterOptions,
@@ -50,4 +54,18 @@ export class StoreWriter implements Consumer {
     // A token per (batch, table) makes a re-delivered batch a no-op insert (see design notes).
     await insertRows(this.client, table, values, dedupToken ? `${dedupToken}:${table}` : '');
   }
+
+  async start(): Promise<void> {
+    // Holds no resources of its own: the store it writes through was started before it.
+  }
+
+  async shutdown(): Promise<void> {
+    // Nothing to release; a batch in flight belongs to the bus that handed it over, which waits for it.
+  }
 }
+
+/** The write stage over a started store's insert connection. */
+export const storeWriterFactory: Factory<WriterConfig, { store: ClickHouseStore; telemetry: Telemetry }, StoreWriter> = {
+  type: 'store-writer',
+  create: (cfg, { store, telemetry }) => new StoreWriter(store.writer, { previewChars: cfg.preview_chars }, telemetry.metrics),
+};

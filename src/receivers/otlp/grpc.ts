@@ -11,6 +11,7 @@ import { encodeLogsResponse, encodeTraceResponse } from '../../otlp/encode.js';
 import { PROJECT_HEADER, type IngestHandler, type Signal } from './ingest.js';
 import { toOtlpFailure } from './status.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
+import { msLeft, type Deadline } from '../../component/component.js';
 
 export interface GrpcReceiverOptions {
   host: string;
@@ -95,7 +96,7 @@ export class GrpcReceiver {
     };
   }
 
-  async shutdown(): Promise<void> {
+  async shutdown(deadline: Deadline): Promise<void> {
     const server = this.server;
     this.server = null;
     if (!server) return;
@@ -103,7 +104,7 @@ export class GrpcReceiver {
       const timer = setTimeout(() => {
         server.forceShutdown();
         resolve();
-      }, 5_000);
+      }, msLeft(deadline));
       timer.unref();
       server.tryShutdown(() => {
         clearTimeout(timer);

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { encodeLogsResponse, encodeStatus, encodeTraceResponse } from '../../otlp/encode.js';
@@ -6,7 +6,8 @@ import { readBody, UnsupportedEncodingError } from './body.js';
 import { PROJECT_HEADER, type IngestHandler, type Signal, type WireFormat } from './ingest.js';
 import { toOtlpFailure } from './status.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
-import { closeServer, listen } from '../../component/net.js';
+import { closeServer, httpServer, listen } from '../../component/net.js';
+import { msLeft, type Deadline } from '../../component/component.js';
 
 export interface HttpReceiverOptions {
   host: string;
@@ -35,13 +36,12 @@ export class HttpReceiver {
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => {
+    const server = httpServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.log.error({ err }, 'otlp/http: unexpected failure');
         if (!res.headersSent) this.fail(res, 'protobuf', 503, 'internal error', 1);
       });
     });
-    server.keepAliveTimeout = 65_000;
     await listen(server, this.opts.port, this.opts.host);
     this.server = server;
     this.log.info({ port: this.port }, 'OTLP/HTTP receiver listening');
@@ -98,9 +98,9 @@ export class HttpReceiver {
     res.end(payload);
   }
 
-  async shutdown(): Promise<void> {
+  async shutdown(deadline: Deadline): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (server) await closeServer(server, 5_000);
+    if (server) await closeServer(server, msLeft(deadline));
   }
 }
