@@ -53,7 +53,7 @@ RUN --mount=type=cache,target=/root/.npm \
 COPY tsconfig.json ./
 COPY proto ./proto
 COPY src ./src
-# The chdb import in src/store/client.ts is not a literal, so tsc compiles without the package.
+# The chdb import in src/exporters/clickhouse/client.ts is not a literal, so tsc compiles without the package.
 RUN npm run build \
  && test -f dist/cli/main.js
 

@@ -1,12 +1,12 @@
 -- tracehouse on a replicated ClickHouse cluster: the DDL, for illustration.
 --
 -- NOT the source of truth and NOT meant to be run by hand: `tracehouse migrate` (and every role at
--- start-up) generates and runs these statements from src/store/schema.ts and src/store/migrate.ts when
+-- start-up) generates and runs these statements from src/exporters/clickhouse/schema.ts and src/exporters/clickhouse/migrate.ts when
 -- TRACEHOUSE_CLICKHOUSE_CLUSTER (store.cluster) is set. This file was produced from those sources with
 -- the cluster name `tracehouse` and retention_days 30; later migrations will not be reflected here.
 -- See deploy/clickhouse/README.md for the server configuration these statements rely on.
 --
--- How a single-node statement becomes a cluster one (forCluster() in src/store/migrate.ts):
+-- How a single-node statement becomes a cluster one (forCluster() in src/exporters/clickhouse/migrate.ts):
 --   CREATE TABLE IF NOT EXISTS t (...)      ->  CREATE TABLE IF NOT EXISTS t ON CLUSTER tracehouse (...)
 --   ENGINE = MergeTree                      ->  ENGINE = ReplicatedMergeTree
 --   ENGINE = ReplacingMergeTree[(version)]  ->  ENGINE = ReplicatedReplacingMergeTree[(version)]
