@@ -4,7 +4,7 @@ import type { Metrics } from '../../component/telemetry/metrics.js';
 import { countLogs, countSpans, type IngestBatch } from '../../component/consumer.js';
 import type { BatchObserver } from '../../component/fan-out.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
-import { decodeBusMessage, type RawHeaders, type Signal } from './decode-message.js';
+import { decodeBusMessage, type RawHeaders, type BusSignal } from './decode-message.js';
 
 type KafkaConsumer = ReturnType<KafkaClient['consumer']>;
 type Producer = ReturnType<KafkaClient['producer']>;
@@ -77,7 +77,7 @@ export class KafkaWriter {
     this.consumer = consumer;
   }
 
-  private signalOf(topic: string): Signal {
+  private signalOf(topic: string): BusSignal {
     return topic === this.cfg.topics.logs ? 'logs' : 'spans';
   }
 

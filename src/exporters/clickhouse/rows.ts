@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Json } from '../../model/genai.js';
-import type { Attributes, AttrValue, Span } from '../../model/otlp.js';
+import type { Attributes, Span } from '../../model/otlp.js';
 import { normalizeSpan } from '../../normalize/index.js';
 import type { LogGroup, SpanGroup } from '../../component/consumer.js';
 
@@ -82,7 +82,7 @@ const STATUS = ['UNSET', 'OK', 'ERROR'] as const;
 export function flattenAttributes(attrs: Attributes): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key in attrs) {
-    const v = attrs[key] as AttrValue;
+    const v = attrs[key] as Json;
     out[key] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return out;
