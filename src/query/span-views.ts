@@ -2,48 +2,10 @@ import type { Json } from '../model/genai.js';
 import type { Attributes } from '../model/otlp.js';
 import { genaiEventsToIO } from '../normalize/index.js';
 import { parseStored, type SpanView, type TokenUsageView } from './views.js';
+import type { StoredEventRow, StoredSpanRow } from '../exporters/clickhouse/tables.js';
 
-/** A `spans` row as read back (64-bit integers arrive quoted). */
-export interface SpanRowOut {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string;
-  name: string;
-  kind: string;
-  span_type: string;
-  start_time_ns: string;
-  end_time_ns: string;
-  status_code: 'OK' | 'ERROR' | 'UNSET';
-  status_message: string;
-  service_name: string;
-  model: string;
-  provider: string;
-  input_tokens: string | number | null;
-  output_tokens: string | number | null;
-  total_tokens: string | number | null;
-  cost: number | null;
-  session_id: string;
-  user_id: string;
-  inputs: string;
-  outputs: string;
-  documents: string;
-  tool_name: string;
-  tool_arguments: string;
-  tool_result: string;
-  tags: Record<string, string>;
-  metadata: Record<string, string>;
-  attributes: Record<string, string>;
-  resource_attributes: Record<string, string>;
-  events: string;
-}
-
-export interface EventRowOut {
-  span_id: string;
-  time_ns: string;
-  event_name: string;
-  body: string;
-  attributes: Record<string, string>;
-}
+/** The columns of a log record a span's view merges in. */
+export type SpanEventRow = Pick<StoredEventRow, 'span_id' | 'time_ns' | 'event_name' | 'body' | 'attributes'>;
 
 /** Attribute values that were not strings were stored as JSON text; give them back their type. */
 function typedAttributes(attrs: Record<string, string>): Record<string, Json> {
@@ -57,15 +19,15 @@ function typedAttributes(attrs: Record<string, string>): Record<string, Json> {
   return out;
 }
 
-function usageView(r: SpanRowOut): TokenUsageView | null {
+function usageView(r: StoredSpanRow): TokenUsageView | null {
   if (r.input_tokens === null && r.output_tokens === null && r.total_tokens === null) return null;
   const input = Number(r.input_tokens ?? 0);
   const output = Number(r.output_tokens ?? 0);
   return { input_tokens: input, output_tokens: output, total_tokens: r.total_tokens === null ? input + output : Number(r.total_tokens) };
 }
 
-export function buildSpanViews(rows: readonly SpanRowOut[], logEvents: readonly EventRowOut[]): SpanView[] {
-  const logsBySpan = new Map<string, EventRowOut[]>();
+export function buildSpanViews(rows: readonly StoredSpanRow[], logEvents: readonly SpanEventRow[]): SpanView[] {
+  const logsBySpan = new Map<string, SpanEventRow[]>();
   for (const e of logEvents) {
     const list = logsBySpan.get(e.span_id);
     if (list) list.push(e);

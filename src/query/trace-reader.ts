@@ -2,7 +2,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { compileFilter, compileOrderBy } from './filter/index.js';
 import { aggregateTrace, type SpanSummaryRow } from './trace-aggregates.js';
 import { assessmentView, readAssessments, summarizeAssessments } from './assessments.js';
-import { buildSpanViews, type EventRowOut, type SpanRowOut } from './span-views.js';
+import { buildSpanViews, type SpanEventRow } from './span-views.js';
+import { earlierSpan, placeholderTraceRow, type StoredSpanRow, type StoredTraceRow } from '../exporters/clickhouse/tables.js';
 import { nsToDuration, nsToIso, type TraceDetailView, type TraceInfoView } from './views.js';
 
 export interface SearchParams {
@@ -21,17 +22,8 @@ export interface SearchResult {
   nextOffset: number | null;
 }
 
-interface TraceRowOut {
-  trace_id: string;
-  request_time_ns: string;
-  execution_duration_ns: string;
-  state: 'OK' | 'ERROR' | 'IN_PROGRESS';
-  name: string;
-  service_name: string;
-  request_preview: string;
-  response_preview: string;
-  root_span_id: string;
-}
+/** The `traces` columns a reader selects (TRACE_COLUMNS). */
+type TraceColumns = Omit<StoredTraceRow, 'project' | 'version'>;
 
 const TRACE_COLUMNS =
   'trace_id, request_time_ns, request_time, execution_duration_ns, state, name, service_name, request_preview, response_preview, root_span_id';
@@ -78,7 +70,7 @@ export class TraceReader {
       query_params: { ...compiled.params, ...params, limit: p.maxResults + 1, offset: p.offset },
       format: 'JSONEachRow',
     });
-    const rows = await rs.json<Omit<TraceRowOut, 'request_preview' | 'response_preview'>>();
+    const rows = await rs.json<Omit<TraceColumns, 'request_preview' | 'response_preview'>>();
     const more = rows.length > p.maxResults;
     const page = more ? rows.slice(0, p.maxResults) : rows;
     const previews = await this.previews(page.map((r) => r.trace_id), params, inRange);
@@ -121,7 +113,7 @@ export class TraceReader {
   }
 
   /** Adds what only the spans and assessments know (tokens, models, session, tags) to a page of rows. */
-  private async summaries(project: string, rows: readonly TraceRowOut[]): Promise<TraceInfoView[]> {
+  private async summaries(project: string, rows: readonly TraceColumns[]): Promise<TraceInfoView[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.trace_id);
     const [spanRows, assessmentRows] = await Promise.all([
@@ -157,7 +149,7 @@ export class TraceReader {
           query_params: params,
           format: 'JSONEachRow',
         })
-        .then((rs) => rs.json<TraceRowOut>()),
+        .then((rs) => rs.json<TraceColumns>()),
       this.client
         .query({
           query: `SELECT * EXCEPT (start_time) FROM spans WHERE project = {project:String} AND trace_id = {id:String}
@@ -165,7 +157,7 @@ export class TraceReader {
           query_params: params,
           format: 'JSONEachRow',
         })
-        .then((rs) => rs.json<SpanRowOut>()),
+        .then((rs) => rs.json<StoredSpanRow>()),
       this.client
         .query({
           query: `SELECT span_id, time_ns, event_name, body, attributes FROM events
@@ -174,35 +166,19 @@ export class TraceReader {
           query_params: params,
           format: 'JSONEachRow',
         })
-        .then((rs) => rs.json<EventRowOut>()),
+        .then((rs) => rs.json<SpanEventRow>()),
       readAssessments(this.client, project, [traceId]),
     ]);
     if (spanRows.length === 0 && traceRows.length === 0) return null;
-    const row: TraceRowOut = traceRows[0] ?? placeholderFromSpans(traceId, spanRows);
+    const row: TraceColumns = traceRows[0] ?? placeholderTraceRow(spanRows.reduce(earlierSpan));
     const info = infoView(project, row, spanRows, summarizeAssessments(assessmentRows).get(traceId) ?? {});
     return { info, spans: buildSpanViews(spanRows, eventRows), assessments: assessmentRows.map(assessmentView) };
   }
 }
 
-function placeholderFromSpans(traceId: string, spans: readonly SpanRowOut[]): TraceRowOut {
-  let first = spans[0] as SpanRowOut;
-  for (const s of spans) if (BigInt(s.start_time_ns) < BigInt(first.start_time_ns)) first = s;
-  return {
-    trace_id: traceId,
-    request_time_ns: first.start_time_ns,
-    execution_duration_ns: '0',
-    state: 'IN_PROGRESS',
-    name: '',
-    service_name: first.service_name,
-    request_preview: '',
-    response_preview: '',
-    root_span_id: '',
-  };
-}
-
 function infoView(
   project: string,
-  r: TraceRowOut,
+  r: TraceColumns,
   spans: readonly SpanSummaryRow[],
   assessments: TraceInfoView['assessments'],
 ): TraceInfoView {

@@ -2,7 +2,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { classifyStoreError } from '../../component/errors.js';
 import { insertRows } from './insert.js';
 import type { Consumer, IngestBatch } from '../../component/consumer.js';
-import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes, type EventRow, type SpanRow } from './rows.js';
+import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes } from './rows.js';
+import type { EventRow, SpanRow } from './tables.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 
 export interface StoreWriterOptions {
