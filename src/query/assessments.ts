@@ -2,7 +2,6 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Json } from '../model/genai.js';
 import type { AssessmentRecord } from '../assessments/model.js';
 import type { StoredAssessmentRow } from '../exporters/clickhouse/tables.js';
-import { nsToIso, type AssessmentView } from './views.js';
 
 /** The `assessments` columns read back (COLUMNS). */
 type SelectedRow = Omit<StoredAssessmentRow, 'project' | 'value_text'>;
@@ -59,25 +58,6 @@ export async function readAssessmentHistory(client: ClickHouseClient, project: s
     format: 'JSONEachRow',
   });
   return (await rs.json<SelectedRow>()).map((r) => toRecord(project, r));
-}
-
-export function assessmentView(a: AssessmentRecord): AssessmentView {
-  return {
-    assessment_id: a.assessmentId,
-    trace_id: a.traceId,
-    span_id: a.spanId || null,
-    name: a.name,
-    kind: a.kind,
-    value: a.value,
-    rationale: a.rationale,
-    source: { source_type: a.sourceType, source_id: a.sourceId },
-    error: a.error || null,
-    metadata: a.metadata,
-    create_time: nsToIso(a.createdTimeNs),
-    last_update_time: nsToIso(a.lastUpdatedTimeNs),
-    valid: a.valid,
-    overrides: a.overrides || null,
-  };
 }
 
 /** Latest valid value per assessment name, per trace: the summary a trace list shows. */

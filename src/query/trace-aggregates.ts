@@ -1,5 +1,5 @@
-import type { TokenUsageView } from './views.js';
 import type { StoredSpanRow } from '../exporters/clickhouse/tables.js';
+import type { TokenTotals } from './records.js';
 
 /** The few span columns a trace summary is aggregated from. */
 export type SpanSummaryRow = Pick<
@@ -9,7 +9,7 @@ export type SpanSummaryRow = Pick<
 
 export interface TraceAggregate {
   span_count: number;
-  token_usage: TokenUsageView;
+  token_usage: TokenTotals;
   models: string[];
   session_id: string;
   user_id: string;

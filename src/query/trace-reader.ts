@@ -1,10 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { compileFilter, compileOrderBy } from './filter/index.js';
 import { aggregateTrace, type SpanSummaryRow } from './trace-aggregates.js';
-import { assessmentView, readAssessments, summarizeAssessments } from './assessments.js';
-import { buildSpanViews, type SpanEventRow } from './span-views.js';
+import { readAssessments, summarizeAssessments } from './assessments.js';
+import { logEventRecord, spanRecords, type SpanEventRow } from './span-records.js';
 import { earlierSpan, placeholderTraceRow, type StoredSpanRow, type StoredTraceRow } from '../exporters/clickhouse/tables.js';
-import { nsToDuration, nsToIso, type TraceDetailView, type TraceInfoView } from './views.js';
+import type { TraceInfoRecord, TraceRecord } from './records.js';
 
 export interface SearchParams {
   project: string;
@@ -17,7 +17,7 @@ export interface SearchParams {
 }
 
 export interface SearchResult {
-  traces: TraceInfoView[];
+  traces: TraceInfoRecord[];
   /** Offset of the next page, or null when this page is the last. */
   nextOffset: number | null;
 }
@@ -113,7 +113,7 @@ export class TraceReader {
   }
 
   /** Adds what only the spans and assessments know (tokens, models, session, tags) to a page of rows. */
-  private async summaries(project: string, rows: readonly TraceColumns[]): Promise<TraceInfoView[]> {
+  private async summaries(project: string, rows: readonly TraceColumns[]): Promise<TraceInfoRecord[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.trace_id);
     const [spanRows, assessmentRows] = await Promise.all([
@@ -135,11 +135,11 @@ export class TraceReader {
       else spansByTrace.set(s.trace_id, [s]);
     }
     const assessed = summarizeAssessments(assessmentRows);
-    return rows.map((r) => infoView(project, r, spansByTrace.get(r.trace_id) ?? [], assessed.get(r.trace_id) ?? {}));
+    return rows.map((r) => infoRecord(project, r, spansByTrace.get(r.trace_id) ?? [], assessed.get(r.trace_id) ?? {}));
   }
 
-  /** The trace record, its spans (with log-record events merged in) and its assessments; null if unknown. */
-  async getTrace(project: string, traceId: string): Promise<TraceDetailView | null> {
+  /** A whole trace: its summary, spans, log records and current assessments; null if the store has none of it. */
+  async getTraceRecord(project: string, traceId: string): Promise<TraceRecord | null> {
     const params = { project, id: traceId };
     const [traceRows, spanRows, eventRows, assessmentRows] = await Promise.all([
       this.client
@@ -171,38 +171,36 @@ export class TraceReader {
     ]);
     if (spanRows.length === 0 && traceRows.length === 0) return null;
     const row: TraceColumns = traceRows[0] ?? placeholderTraceRow(spanRows.reduce(earlierSpan));
-    const info = infoView(project, row, spanRows, summarizeAssessments(assessmentRows).get(traceId) ?? {});
-    return { info, spans: buildSpanViews(spanRows, eventRows), assessments: assessmentRows.map(assessmentView) };
+    const info = infoRecord(project, row, spanRows, summarizeAssessments(assessmentRows).get(traceId) ?? {});
+    const events = eventRows.map(logEventRecord);
+    return { info, spans: spanRecords(spanRows, events), events, assessments: assessmentRows };
   }
 }
 
-function infoView(
+function infoRecord(
   project: string,
   r: TraceColumns,
   spans: readonly SpanSummaryRow[],
-  assessments: TraceInfoView['assessments'],
-): TraceInfoView {
+  assessments: TraceInfoRecord['assessments'],
+): TraceInfoRecord {
   const agg = aggregateTrace(spans);
-  const durationNs = BigInt(r.execution_duration_ns);
   return {
-    trace_id: r.trace_id,
+    traceId: r.trace_id,
     project,
     name: r.name,
-    request_time: nsToIso(r.request_time_ns),
-    timestamp_ms: Number(BigInt(r.request_time_ns) / 1_000_000n),
-    execution_duration: nsToDuration(durationNs),
-    execution_time_ms: Number(durationNs / 1_000_000n),
+    requestTimeNs: BigInt(r.request_time_ns),
+    executionDurationNs: BigInt(r.execution_duration_ns),
     state: r.state,
-    request_preview: r.request_preview,
-    response_preview: r.response_preview,
-    service_name: r.service_name,
-    session_id: agg.session_id,
-    user_id: agg.user_id,
+    requestPreview: r.request_preview,
+    responsePreview: r.response_preview,
+    serviceName: r.service_name,
+    sessionId: agg.session_id,
+    userId: agg.user_id,
     tags: agg.tags,
-    trace_metadata: agg.metadata,
-    token_usage: agg.token_usage,
+    metadata: agg.metadata,
+    tokenUsage: agg.token_usage,
     models: agg.models,
-    span_count: agg.span_count,
+    spanCount: agg.span_count,
     assessments,
   };
 }
