@@ -7,7 +7,7 @@
  *   search, no filter                   TraceReader.search over a random 1-hour window, 100 results
  *   search, span.model = …              same, with a span filter matching ~35% of traces
  *   search, metadata.customer_tier = …  same, with a metadata filter matching ~5% of traces
- *   getTrace                            TraceReader.getTrace of a random known trace id
+ *   getTrace                            TraceReader.getTraceRecord of a random known trace id
  *   baseline: SELECT 1                  one round trip on the same connection (the noise floor)
  * reporting wall p50/p95/p99 (target p95 < 100 ms), median CPU ms per run, and the store's size on disk.
  *
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
         name: 'getTrace',
         run: async () => {
           const id = rng.pick(meta.sampleIds);
-          const t = await reader.getTrace(PROJECT, id);
+          const t = await reader.getTraceRecord(PROJECT, id);
           if (!t) throw new Error(`trace ${id} not found`);
           return t.spans.length;
         },

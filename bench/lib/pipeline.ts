@@ -6,7 +6,8 @@
 import type { SpanGroup } from '../../src/component/consumer.js';
 import { decodeTraceRequest } from '../../src/otlp/decode.js';
 import { validateTraceRequest } from '../../src/otlp/validate.js';
-import { buildSpanRow, flattenAttributes, type SpanRow } from '../../src/exporters/clickhouse/rows.js';
+import { buildSpanRow, flattenAttributes } from '../../src/exporters/clickhouse/rows.js';
+import type { SpanRow } from '../../src/exporters/clickhouse/tables.js';
 
 export function decodeToGroups(body: Buffer, project: string): SpanGroup[] {
   const { accepted, rejected, errors } = validateTraceRequest(decodeTraceRequest(body, 'protobuf'));

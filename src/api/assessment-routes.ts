@@ -8,7 +8,7 @@ import {
   patchAssessmentSchema,
   type CreateAssessmentInput,
 } from '../assessments/input.js';
-import { assessmentView } from '../query/assessments.js';
+import { assessmentView, statsBucketView } from './views.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { parseWith, projectSchema, queryObject, timeParam, traceIdSchema } from './params.js';
@@ -88,7 +88,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
         if ((toNs - fromNs) / 1_000_000_000n / BigInt(q.bucket) > 10_000n) {
           throw new ApiError('INVALID_PARAMETER', 'more than 10,000 buckets: widen `bucket` or narrow the range', { parameter: 'bucket' });
         }
-        return { buckets: await stats({ project: q.project, names: q.name, fromNs, toNs, bucketSeconds: q.bucket }) };
+        return { buckets: (await stats({ project: q.project, names: q.name, fromNs, toNs, bucketSeconds: q.bucket })).map(statsBucketView) };
       },
     },
     {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { FilterSyntaxError } from '../query/filter/index.js';
 import type { TraceReader } from '../query/trace-reader.js';
-import { toTree } from '../query/span-views.js';
+import { toTree, traceDetailView, traceInfoView } from './views.js';
 import { ApiError } from './errors.js';
 import {
   decodePageToken,
@@ -119,7 +119,7 @@ export class ApiServer implements Component {
       offset,
     });
     return {
-      traces: result.traces,
+      traces: result.traces.map(traceInfoView),
       next_page_token: result.nextOffset === null ? null : encodePageToken(result.nextOffset, q.filter),
     };
   }
@@ -127,8 +127,9 @@ export class ApiServer implements Component {
   private async trace(url: URL, rawId: string): Promise<unknown> {
     const traceId = parseWith(traceIdSchema, decodeURIComponent(rawId).toLowerCase());
     const q = parseWith(traceQuerySchema, queryObject(url.searchParams));
-    const detail = await this.reader.getTrace(q.project, traceId);
-    if (!detail) throw new ApiError('NOT_FOUND', `trace ${traceId} not found in project "${q.project}"`);
+    const record = await this.reader.getTraceRecord(q.project, traceId);
+    if (!record) throw new ApiError('NOT_FOUND', `trace ${traceId} not found in project "${q.project}"`);
+    const detail = traceDetailView(record);
     return q.tree ? { ...detail, spans: toTree(detail.spans) } : detail;
   }
 

@@ -1,4 +1,5 @@
 import type { Json } from '../model/genai.js';
+import type { AssessmentRow } from '../exporters/clickhouse/tables.js';
 
 export const ASSESSMENT_KINDS = ['feedback', 'expectation'] as const;
 export type AssessmentKind = (typeof ASSESSMENT_KINDS)[number];
@@ -35,7 +36,7 @@ export function valueText(value: Json): string {
 }
 
 /** Row for the `assessments` table. */
-export function assessmentRow(a: AssessmentRecord): Record<string, unknown> {
+export function assessmentRow(a: AssessmentRecord): AssessmentRow {
   return {
     project: a.project,
     trace_id: a.traceId,

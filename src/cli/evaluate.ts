@@ -9,7 +9,7 @@ import { Limiter } from '../evaluate/limiter.js';
 import { scoreTrace } from '../evaluate/score-trace.js';
 import { createScorers, type ConfiguredScorer } from '../evaluate/scorers/index.js';
 import type { AssessmentRecord } from '../assessments/model.js';
-import type { TraceDetailView } from '../query/views.js';
+import { traceRecordFromView, type TraceDetailView } from '../api/views.js';
 import { apiRequest } from './api-client.js';
 import { ProgressBar } from './progress.js';
 import { formatTable } from './table.js';
@@ -124,7 +124,7 @@ export async function runEvaluateCommand(argv: string[]): Promise<number> {
         traceLimiter.run(async () => {
           const detail = await apiRequest<TraceDetailView>(api, 'GET', `/api/v1/traces/${traceId}`, { project: o.project });
           const scorers = configured.filter((c) => eligible.get(c.scorer.name)?.has(traceId) ?? true).map((c) => c.scorer);
-          const records = await scoreTrace(o.project, detail, scorers, limiter);
+          const records = await scoreTrace(o.project, traceRecordFromView(detail), scorers, limiter);
           for (const r of records) {
             const body = {
               name: r.name,

@@ -138,10 +138,10 @@ export class Evaluator<P = unknown> implements BatchObserver {
     const { reader, metrics, log } = this.deps;
     // On the Kafka bus the evaluator reads the topic beside the writer: wait (bounded) until the store
     // holds every span the evaluator saw, so the judges see the whole trace.
-    let trace = await reader.getTrace(t.project, t.traceId);
+    let trace = await reader.getTraceRecord(t.project, t.traceId);
     for (let i = 0; i < this.storeWaitTries && (!trace || trace.spans.length < t.spanCount) && !this.stopped; i++) {
       await new Promise((r) => setTimeout(r, 1000));
-      trace = await reader.getTrace(t.project, t.traceId);
+      trace = await reader.getTraceRecord(t.project, t.traceId);
     }
     if (!trace) {
       log.warn({ trace_id: t.traceId }, 'evaluator: trace not found in the store; skipped');

@@ -1,27 +1,20 @@
 import type { AssessmentRecord } from '../assessments/model.js';
 import { nowNs } from '../assessments/model.js';
 import type { Json } from '../model/genai.js';
-import { isoToNs, type TraceDetailView } from '../query/views.js';
+import type { TraceRecord } from '../query/records.js';
 import { scorerAssessmentId } from './sampling.js';
 import type { Limiter } from './limiter.js';
 import type { Scorer, ScorerInput, ScoreResult } from './scorers/types.js';
 
-/**
- * An API timestamp as text that sorts in time order. The API trims the fraction ("…:00.123Z", "…:00.123000001Z"),
- * so plain string order can put the later of two times in one millisecond first.
- */
-const timeKey = (iso: string): string => iso.replace(/(?:\.(\d{1,9}))?Z$/, (_m, f: string | undefined) => `.${(f ?? '').padEnd(9, '0')}Z`);
-
 /** MLflow's scorer arguments from a trace: the root's inputs and outputs, and its latest valid expectations. */
-export function scorerInput(trace: TraceDetailView): ScorerInput {
-  const root = trace.spans.find((s) => s.parent_span_id === null) ?? trace.spans[0];
+export function scorerInput(trace: TraceRecord): ScorerInput {
+  const root = trace.spans.find((s) => s.parentSpanId === '') ?? trace.spans[0];
   const expectations: Record<string, Json> = {};
-  const newest = new Map<string, string>();
+  const newest = new Map<string, bigint>();
   for (const a of trace.assessments) {
     if (a.kind !== 'expectation' || !a.valid) continue;
-    const at = timeKey(a.create_time);
-    if ((newest.get(a.name) ?? '') > at) continue;
-    newest.set(a.name, at);
+    if ((newest.get(a.name) ?? -1n) > a.createdTimeNs) continue;
+    newest.set(a.name, a.createdTimeNs);
     expectations[a.name] = a.value;
   }
   return { inputs: root?.inputs ?? null, outputs: root?.outputs ?? null, expectations, trace };
@@ -39,13 +32,13 @@ function metadataOf(r: ScoreResult): Record<string, string> {
   return m;
 }
 
-export function toAssessment(project: string, trace: TraceDetailView, scorer: Scorer, r: ScoreResult): AssessmentRecord {
+export function toAssessment(project: string, trace: TraceRecord, scorer: Scorer, r: ScoreResult): AssessmentRecord {
   const now = nowNs();
-  const traceId = trace.info.trace_id;
+  const traceId = trace.info.traceId;
   const assessmentId = scorerAssessmentId(project, traceId, scorer.name, scorer.version, r.key ?? '');
   // Re-scoring (after a restart, or offline again) rewrites the verdict but keeps when it was first made,
   // so quality-over-time buckets do not move.
-  const previous = trace.assessments.find((a) => a.assessment_id === assessmentId);
+  const previous = trace.assessments.find((a) => a.assessmentId === assessmentId);
   return {
     project,
     traceId,
@@ -60,7 +53,7 @@ export function toAssessment(project: string, trace: TraceDetailView, scorer: Sc
     sourceId: scorer.sourceId,
     error: r.error ?? '',
     metadata: metadataOf(r),
-    createdTimeNs: previous ? isoToNs(previous.create_time) : now,
+    createdTimeNs: previous ? previous.createdTimeNs : now,
     lastUpdatedTimeNs: now,
     valid: true,
     deleted: false,
@@ -72,7 +65,7 @@ export function toAssessment(project: string, trace: TraceDetailView, scorer: Sc
  * Runs scorers on one trace under the shared concurrency limit. A scorer that throws yields an error
  * assessment, so every sampled (trace, scorer) pair leaves a row: no silent gaps.
  */
-export async function scoreTrace(project: string, trace: TraceDetailView, scorers: readonly Scorer[], limiter: Limiter): Promise<AssessmentRecord[]> {
+export async function scoreTrace(project: string, trace: TraceRecord, scorers: readonly Scorer[], limiter: Limiter): Promise<AssessmentRecord[]> {
   const input = scorerInput(trace);
   const perScorer = await Promise.all(
     scorers.map((scorer) =>

@@ -4,9 +4,10 @@
  * 2^53), and attribute values are plain JSON values.
  */
 
-/** An OTLP AnyValue as plain JSON: bytes become base64 strings, int64 becomes a number when safe, else a string. */
-export type AttrValue = string | number | boolean | null | AttrValue[] | { [key: string]: AttrValue };
-export type Attributes = Record<string, AttrValue>;
+import type { Json } from './genai.js';
+
+/** OTLP AnyValues as plain JSON: bytes become base64 strings, int64 becomes a number when safe, else a string. */
+export type Attributes = Record<string, Json>;
 
 export interface Resource {
   attributes: Attributes;
@@ -68,7 +69,7 @@ export interface LogRecord {
   severityNumber: number;
   severityText: string;
   /** The record's body; GenAI events carry their payload here or in attributes. */
-  body: AttrValue;
+  body: Json;
   attributes: Attributes;
   /** Empty when the record is not linked to a span. */
   traceId: string;

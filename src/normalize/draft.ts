@@ -2,7 +2,6 @@
  * The span being built. Convention modules run in priority order and only fill what is still blank, so the
  * most specific convention on a span wins and generic GenAI keys fill the gaps.
  */
-import type { AttrValue } from '../model/otlp.js';
 import type { Json, NormalizedSpan, RetrievedDocument, SpanType, ToolCall } from '../model/genai.js';
 import { isObject, num, str } from './util.js';
 
@@ -53,13 +52,13 @@ export function newDraft(): Draft {
 type StringField = 'model' | 'provider' | 'sessionId' | 'userId' | 'errorMessage';
 type TokenField = 'inputTokens' | 'outputTokens' | 'totalTokens' | 'cacheReadTokens' | 'reasoningTokens' | 'cost';
 
-export function setStr(d: Draft, field: StringField, v: AttrValue | Json | undefined): void {
+export function setStr(d: Draft, field: StringField, v: Json | undefined): void {
   if (d[field] !== '') return;
   const s = str(v);
   if (s !== '') d[field] = s;
 }
 
-export function setNum(d: Draft, field: TokenField, v: AttrValue | Json | undefined): void {
+export function setNum(d: Draft, field: TokenField, v: Json | undefined): void {
   if (d[field] !== null) return;
   d[field] = num(v);
 }
@@ -81,7 +80,7 @@ export function addTag(d: Draft, key: string, value: string): void {
 }
 
 /** Metadata is a string map in storage: non-string values keep their JSON form. */
-export function addMeta(d: Draft, key: string, value: AttrValue | Json | undefined): void {
+export function addMeta(d: Draft, key: string, value: Json | undefined): void {
   if (key === '' || value === undefined || key in d.metadata) return;
   d.metadata[key] = typeof value === 'string' ? value : JSON.stringify(value);
 }

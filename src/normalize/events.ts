@@ -3,7 +3,7 @@
  * (`gen_ai.{system,user,assistant,tool}.message`, `gen_ai.choice`), the newer single
  * `gen_ai.client.inference.operation.details` event, and the older `gen_ai.content.prompt/completion` events.
  */
-import type { AttrValue, Attributes } from '../model/otlp.js';
+import type { Attributes } from '../model/otlp.js';
 import type { Json } from '../model/genai.js';
 import { withSystemInstructions } from './messages.js';
 import { decodeJson, isObject, type JsonObject } from './util.js';
@@ -11,7 +11,7 @@ import { decodeJson, isObject, type JsonObject } from './util.js';
 export interface GenAIEvent {
   name: string;
   attributes: Attributes;
-  body?: AttrValue;
+  body?: Json;
 }
 
 const ROLE_BY_EVENT: Record<string, string> = {

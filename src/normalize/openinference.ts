@@ -1,5 +1,5 @@
 /** OpenInference (Arize/Phoenix) attributes. */
-import type { AttrValue, Attributes } from '../model/otlp.js';
+import type { Attributes } from '../model/otlp.js';
 import type { Json, SpanType } from '../model/genai.js';
 import { documentsFrom } from './documents.js';
 import { type Draft, setInputs, setNum, setOutputs, setStr, setType } from './draft.js';
@@ -20,7 +20,7 @@ const KINDS = new Map<string, SpanType>([
 ]);
 
 /** input.value/output.value: JSON when the mime type says so; without a mime type, only obvious JSON. */
-function ioValue(v: AttrValue | undefined, mime: AttrValue | undefined): Json | undefined {
+function ioValue(v: Json | undefined, mime: Json | undefined): Json | undefined {
   if (typeof v !== 'string') return v;
   if (typeof mime === 'string') return mime.includes('json') ? decodeJson(v) : v;
   return maybeJson(v);

@@ -1,18 +1,18 @@
 /** Small value helpers shared by the convention modules. */
-import type { AttrValue, Attributes } from '../model/otlp.js';
+import type { Attributes } from '../model/otlp.js';
 import type { Json } from '../model/genai.js';
 
 export type JsonObject = { [key: string]: Json };
 
 /** A string attribute as-is; numbers/booleans stringified because some SDKs send ids as ints. */
-export function str(v: AttrValue | Json | undefined): string {
+export function str(v: Json | undefined): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return '';
 }
 
 /** A finite number, also from a numeric string (int64 beyond 2^53 arrives as a string). */
-export function num(v: AttrValue | Json | undefined): number | null {
+export function num(v: Json | undefined): number | null {
   if (typeof v === 'number') return Number.isFinite(v) ? v : null;
   if (typeof v === 'string' && v !== '') {
     const n = Number(v);
@@ -21,7 +21,7 @@ export function num(v: AttrValue | Json | undefined): number | null {
   return null;
 }
 
-export function isObject(v: Json | AttrValue | undefined): v is JsonObject {
+export function isObject(v: Json | undefined): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -45,7 +45,7 @@ function tryParse(s: string): Json | undefined {
  * For attributes the convention declares JSON-encoded (MLflow, Traceloop entity IO, …): parse, and keep the raw
  * string when it is not JSON. The first-character test avoids paying for a thrown SyntaxError on plain text.
  */
-export function decodeJson(v: AttrValue | undefined): Json | undefined {
+export function decodeJson(v: Json | undefined): Json | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return v;
   const c = firstNonSpace(v);
@@ -61,7 +61,7 @@ export function decodeJson(v: AttrValue | undefined): Json | undefined {
 }
 
 /** For attributes that are usually plain text but may hold a JSON object/array: parse only those. */
-export function maybeJson(v: AttrValue | undefined): Json | undefined {
+export function maybeJson(v: Json | undefined): Json | undefined {
   if (typeof v !== 'string') return v;
   const c = firstNonSpace(v);
   if (c !== 123 && c !== 91) return v;
@@ -137,7 +137,7 @@ function compact(v: Json): Json {
 }
 
 /** Keys under a prefix, with the prefix removed (for `*.metadata.*`-style attribute families). */
-export function forEachUnder(attrs: Attributes, prefix: string, fn: (rest: string, value: AttrValue) => void): void {
+export function forEachUnder(attrs: Attributes, prefix: string, fn: (rest: string, value: Json) => void): void {
   for (const key in attrs) {
     if (key.length > prefix.length && key.startsWith(prefix)) fn(key.slice(prefix.length), attrs[key]!);
   }

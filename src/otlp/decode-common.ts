@@ -2,7 +2,8 @@
  * What both OTLP request decoders share: the error they throw and the small value rules (attribute
  * assignment, non-finite doubles, 64-bit decimals, status codes, root parents, event names).
  */
-import type { AttrValue, Attributes, StatusCode } from '../model/otlp.js';
+import type { Json } from '../model/genai.js';
+import type { Attributes, StatusCode } from '../model/otlp.js';
 
 export type OtlpFormat = 'protobuf' | 'json';
 
@@ -23,7 +24,7 @@ export function errorText(err: unknown): string {
 export const MAX_DEPTH = 100;
 
 /** Assigns an attribute; `__proto__` would otherwise replace the object's prototype. */
-export function setAttr(out: Attributes, key: string, value: AttrValue): void {
+export function setAttr(out: Attributes, key: string, value: Json): void {
   if (key === '__proto__') {
     Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   } else {
@@ -32,7 +33,7 @@ export function setAttr(out: Attributes, key: string, value: AttrValue): void {
 }
 
 /** Non-finite doubles become strings, as the OTel AnyValue→JSON mapping prescribes (JSON has no NaN). */
-export function doubleValue(d: number): AttrValue {
+export function doubleValue(d: number): Json {
   return Number.isFinite(d) ? d : String(d);
 }
 

@@ -1,6 +1,6 @@
 /** OTLP/JSON export requests → the model, walking JSON.parse output once. */
+import type { Json } from '../model/genai.js';
 import type {
-  AttrValue,
   Attributes,
   LogRecord,
   LogsRequest,
@@ -149,7 +149,7 @@ function jEnum(v: unknown, name: string, values: { [k: string]: number } | null)
 
 const INT_TEXT = /^-?[0-9]+$/;
 
-function jInt64(v: unknown, name: string): AttrValue {
+function jInt64(v: unknown, name: string): Json {
   if (typeof v === 'number') {
     if (!Number.isInteger(v)) throw shape(`expected an integer, got ${describe(v)}`, name);
     // A JSON number beyond 2^53 already lost precision in JSON.parse; render what is left.
@@ -167,7 +167,7 @@ function jInt64(v: unknown, name: string): AttrValue {
   throw shape(`expected an integer, got ${describe(v)}`, name);
 }
 
-function jDouble(v: unknown, name: string): AttrValue {
+function jDouble(v: unknown, name: string): Json {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
     // proto3 JSON spells non-finite doubles as strings; numeric strings are also allowed.
@@ -184,7 +184,7 @@ function jBytes(v: unknown, name: string): string {
   return Buffer.from(v, 'base64').toString('base64');
 }
 
-function jAnyValue(v: unknown, depth: number): AttrValue {
+function jAnyValue(v: unknown, depth: number): Json {
   if (v == null) return null;
   if (typeof v !== 'object' || Array.isArray(v)) throw shape(`expected an AnyValue object, got ${describe(v)}`);
   if (depth > MAX_DEPTH) throw shape('AnyValue nested too deeply');
@@ -203,7 +203,7 @@ function jAnyValue(v: unknown, depth: number): AttrValue {
   if ((x = field(o, 'arrayValue', 'array_value')) !== undefined) {
     const arr = jObject(x, 'arrayValue');
     const src = arr === null ? NO_ITEMS : jArray(arr['values'], 'values');
-    const out: AttrValue[] = new Array<AttrValue>(src.length);
+    const out: Json[] = new Array<Json>(src.length);
     for (let i = 0; i < src.length; i++) {
       try {
         out[i] = jAnyValue(src[i], depth + 1);
@@ -233,7 +233,7 @@ function jAttributes(v: unknown, name: string, depth: number): Attributes {
       const kv = jObject(list[i], '');
       if (kv === null) continue;
       const key = jString(kv['key'], 'key');
-      let value: AttrValue;
+      let value: Json;
       try {
         value = jAnyValue(kv['value'], depth);
       } catch (err) {
@@ -370,7 +370,7 @@ function traceFromJson(doc: JsonObject): TraceRequest {
 function jLogRecord(v: unknown): LogRecord {
   const r = jObject(v, '') ?? {};
   const attributes = jAttributes(r['attributes'], 'attributes', 0);
-  let body: AttrValue;
+  let body: Json;
   try {
     body = jAnyValue(r['body'], 0);
   } catch (err) {

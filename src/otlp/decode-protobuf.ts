@@ -2,8 +2,8 @@
  * OTLP protobuf export requests → the model, read straight off the wire in one pass (see the note below
  * on why not protobufjs' reflection decoder).
  */
+import type { Json } from '../model/genai.js';
 import type {
-  AttrValue,
   Attributes,
   LogRecord,
   LogsRequest,
@@ -226,9 +226,9 @@ function checkEnd(r: Wire, end: number): void {
   if (r.pos !== end) throw outOfRange(r, 0, end);
 }
 
-function readAnyValue(r: Wire, end: number, depth: number): AttrValue {
+function readAnyValue(r: Wire, end: number, depth: number): Json {
   if (depth > MAX_DEPTH) throw new WireError('max depth exceeded');
-  let value: AttrValue = null; // oneof: the last member on the wire wins
+  let value: Json = null; // oneof: the last member on the wire wins
   while (r.pos < end) {
     const tag = varint32(r, end);
     switch (tag) {
@@ -252,7 +252,7 @@ function readAnyValue(r: Wire, end: number, depth: number): AttrValue {
         break;
       case AV.arrayValue: {
         const e = lenEnd(r, end);
-        const out: AttrValue[] = [];
+        const out: Json[] = [];
         while (r.pos < e) {
           const t = varint32(r, e);
           if (t === AR.values) {
@@ -301,7 +301,7 @@ function i64ToDecimal(lo: number, hi: number): string {
 
 function readKeyValue(r: Wire, end: number, out: Attributes, depth: number): void {
   let key = '';
-  let value: AttrValue = null;
+  let value: Json = null;
   while (r.pos < end) {
     const tag = varint32(r, end);
     if (tag === KV.key) key = str(r, end);

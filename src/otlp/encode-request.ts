@@ -7,7 +7,8 @@
  * strings, and a double with an integral value goes out as an int.
  */
 import Long from 'long';
-import type { AttrValue, Attributes, LogRecord, LogsRequest, Resource, Scope, Span, TraceRequest } from '../model/otlp.js';
+import type { Json } from '../model/genai.js';
+import type { Attributes, LogRecord, LogsRequest, Resource, Scope, Span, TraceRequest } from '../model/otlp.js';
 import { ExportLogsServiceRequest, ExportTraceServiceRequest } from './proto.js';
 
 type PbAny =
@@ -23,7 +24,7 @@ interface PbKeyValue {
   value: PbAny;
 }
 
-function anyValue(v: AttrValue): PbAny {
+function anyValue(v: Json): PbAny {
   if (v === null) return {};
   switch (typeof v) {
     case 'string':
@@ -40,7 +41,7 @@ function anyValue(v: AttrValue): PbAny {
 
 function keyValues(attrs: Attributes): PbKeyValue[] {
   const out: PbKeyValue[] = [];
-  for (const key in attrs) out.push({ key, value: anyValue(attrs[key] as AttrValue) });
+  for (const key in attrs) out.push({ key, value: anyValue(attrs[key] as Json) });
   return out;
 }
 

@@ -1,5 +1,4 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { nsToIso } from './views.js';
 
 export interface StatsParams {
   project: string;
@@ -10,7 +9,8 @@ export interface StatsParams {
 }
 
 export interface StatsBucket {
-  start: string;
+  /** Start of the bucket. */
+  startNs: bigint;
   name: string;
   count: number;
   /** Verdicts that pass (`yes`/`true`) and fail (`no`/`false`); other values count in neither. */
@@ -52,7 +52,7 @@ export async function assessmentStats(client: ClickHouseClient, p: StatsParams):
     const pass = Number(r.pass);
     const fail = Number(r.fail);
     return {
-      start: nsToIso(BigInt(r.bucket_s) * 1_000_000_000n),
+      startNs: BigInt(r.bucket_s) * 1_000_000_000n,
       name: r.name,
       count: Number(r.count),
       pass,

@@ -1,33 +1,16 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Json } from '../model/genai.js';
 import type { AssessmentRecord } from '../assessments/model.js';
-import { nsToIso, type AssessmentView } from './views.js';
+import type { StoredAssessmentRow } from '../exporters/clickhouse/tables.js';
 
-export interface AssessmentRow {
-  trace_id: string;
-  assessment_id: string;
-  version: string;
-  span_id: string;
-  name: string;
-  kind: string;
-  value: string;
-  rationale: string;
-  source_type: string;
-  source_id: string;
-  error: string;
-  metadata: Record<string, string>;
-  created_time_ns: string;
-  last_updated_time_ns: string;
-  valid: number;
-  deleted: number;
-  overrides: string;
-}
+/** The `assessments` columns read back (COLUMNS). */
+type SelectedRow = Omit<StoredAssessmentRow, 'project' | 'value_text'>;
 
 const COLUMNS =
   'trace_id, assessment_id, version, span_id, name, kind, value, rationale, source_type, source_id, error, metadata, created_time_ns, last_updated_time_ns, valid, deleted, overrides';
 
 /** A stored version, as read back (64-bit integers arrive quoted), as the record writers hand in. */
-export function toRecord(project: string, r: AssessmentRow): AssessmentRecord {
+export function toRecord(project: string, r: SelectedRow): AssessmentRecord {
   return {
     project,
     traceId: r.trace_id,
@@ -62,7 +45,7 @@ export async function readAssessments(client: ClickHouseClient, project: string,
     query_params: { project, ids: traceIds },
     format: 'JSONEachRow',
   });
-  return (await rs.json<AssessmentRow>()).map((r) => toRecord(project, r));
+  return (await rs.json<SelectedRow>()).map((r) => toRecord(project, r));
 }
 
 /** Every stored version of one assessment, oldest first. */
@@ -74,26 +57,7 @@ export async function readAssessmentHistory(client: ClickHouseClient, project: s
     query_params: { project, trace: traceId, id: assessmentId },
     format: 'JSONEachRow',
   });
-  return (await rs.json<AssessmentRow>()).map((r) => toRecord(project, r));
-}
-
-export function assessmentView(a: AssessmentRecord): AssessmentView {
-  return {
-    assessment_id: a.assessmentId,
-    trace_id: a.traceId,
-    span_id: a.spanId || null,
-    name: a.name,
-    kind: a.kind,
-    value: a.value,
-    rationale: a.rationale,
-    source: { source_type: a.sourceType, source_id: a.sourceId },
-    error: a.error || null,
-    metadata: a.metadata,
-    create_time: nsToIso(a.createdTimeNs),
-    last_update_time: nsToIso(a.lastUpdatedTimeNs),
-    valid: a.valid,
-    overrides: a.overrides || null,
-  };
+  return (await rs.json<SelectedRow>()).map((r) => toRecord(project, r));
 }
 
 /** Latest valid value per assessment name, per trace: the summary a trace list shows. */

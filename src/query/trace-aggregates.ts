@@ -1,23 +1,15 @@
-import type { TokenUsageView } from './views.js';
+import type { StoredSpanRow } from '../exporters/clickhouse/tables.js';
+import type { TokenTotals } from './records.js';
 
 /** The few span columns a trace summary is aggregated from. */
-export interface SpanSummaryRow {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string;
-  model: string;
-  input_tokens: string | number | null;
-  output_tokens: string | number | null;
-  total_tokens: string | number | null;
-  session_id: string;
-  user_id: string;
-  tags: Record<string, string>;
-  metadata: Record<string, string>;
-}
+export type SpanSummaryRow = Pick<
+  StoredSpanRow,
+  'trace_id' | 'span_id' | 'parent_span_id' | 'model' | 'input_tokens' | 'output_tokens' | 'total_tokens' | 'session_id' | 'user_id' | 'tags' | 'metadata'
+>;
 
 export interface TraceAggregate {
   span_count: number;
-  token_usage: TokenUsageView;
+  token_usage: TokenTotals;
   models: string[];
   session_id: string;
   user_id: string;

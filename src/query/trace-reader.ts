@@ -1,9 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { compileFilter, compileOrderBy } from './filter/index.js';
 import { aggregateTrace, type SpanSummaryRow } from './trace-aggregates.js';
-import { assessmentView, readAssessments, summarizeAssessments } from './assessments.js';
-import { buildSpanViews, type EventRowOut, type SpanRowOut } from './span-views.js';
-import { nsToDuration, nsToIso, type TraceDetailView, type TraceInfoView } from './views.js';
+import { readAssessments, summarizeAssessments } from './assessments.js';
+import { logEventRecord, spanRecords, type SpanEventRow } from './span-records.js';
+import { earlierSpan, placeholderTraceRow, type StoredSpanRow, type StoredTraceRow } from '../exporters/clickhouse/tables.js';
+import type { TraceInfoRecord, TraceRecord } from './records.js';
 
 export interface SearchParams {
   project: string;
@@ -16,22 +17,13 @@ export interface SearchParams {
 }
 
 export interface SearchResult {
-  traces: TraceInfoView[];
+  traces: TraceInfoRecord[];
   /** Offset of the next page, or null when this page is the last. */
   nextOffset: number | null;
 }
 
-interface TraceRowOut {
-  trace_id: string;
-  request_time_ns: string;
-  execution_duration_ns: string;
-  state: 'OK' | 'ERROR' | 'IN_PROGRESS';
-  name: string;
-  service_name: string;
-  request_preview: string;
-  response_preview: string;
-  root_span_id: string;
-}
+/** The `traces` columns a reader selects (TRACE_COLUMNS). */
+type TraceColumns = Omit<StoredTraceRow, 'project' | 'version'>;
 
 const TRACE_COLUMNS =
   'trace_id, request_time_ns, request_time, execution_duration_ns, state, name, service_name, request_preview, response_preview, root_span_id';
@@ -78,7 +70,7 @@ export class TraceReader {
       query_params: { ...compiled.params, ...params, limit: p.maxResults + 1, offset: p.offset },
       format: 'JSONEachRow',
     });
-    const rows = await rs.json<Omit<TraceRowOut, 'request_preview' | 'response_preview'>>();
+    const rows = await rs.json<Omit<TraceColumns, 'request_preview' | 'response_preview'>>();
     const more = rows.length > p.maxResults;
     const page = more ? rows.slice(0, p.maxResults) : rows;
     const previews = await this.previews(page.map((r) => r.trace_id), params, inRange);
@@ -121,7 +113,7 @@ export class TraceReader {
   }
 
   /** Adds what only the spans and assessments know (tokens, models, session, tags) to a page of rows. */
-  private async summaries(project: string, rows: readonly TraceRowOut[]): Promise<TraceInfoView[]> {
+  private async summaries(project: string, rows: readonly TraceColumns[]): Promise<TraceInfoRecord[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.trace_id);
     const [spanRows, assessmentRows] = await Promise.all([
@@ -143,11 +135,11 @@ export class TraceReader {
       else spansByTrace.set(s.trace_id, [s]);
     }
     const assessed = summarizeAssessments(assessmentRows);
-    return rows.map((r) => infoView(project, r, spansByTrace.get(r.trace_id) ?? [], assessed.get(r.trace_id) ?? {}));
+    return rows.map((r) => infoRecord(project, r, spansByTrace.get(r.trace_id) ?? [], assessed.get(r.trace_id) ?? {}));
   }
 
-  /** The trace record, its spans (with log-record events merged in) and its assessments; null if unknown. */
-  async getTrace(project: string, traceId: string): Promise<TraceDetailView | null> {
+  /** A whole trace: its summary, spans, log records and current assessments; null if the store has none of it. */
+  async getTraceRecord(project: string, traceId: string): Promise<TraceRecord | null> {
     const params = { project, id: traceId };
     const [traceRows, spanRows, eventRows, assessmentRows] = await Promise.all([
       this.client
@@ -157,7 +149,7 @@ export class TraceReader {
           query_params: params,
           format: 'JSONEachRow',
         })
-        .then((rs) => rs.json<TraceRowOut>()),
+        .then((rs) => rs.json<TraceColumns>()),
       this.client
         .query({
           query: `SELECT * EXCEPT (start_time) FROM spans WHERE project = {project:String} AND trace_id = {id:String}
@@ -165,7 +157,7 @@ export class TraceReader {
           query_params: params,
           format: 'JSONEachRow',
         })
-        .then((rs) => rs.json<SpanRowOut>()),
+        .then((rs) => rs.json<StoredSpanRow>()),
       this.client
         .query({
           query: `SELECT span_id, time_ns, event_name, body, attributes FROM events
@@ -174,59 +166,41 @@ export class TraceReader {
           query_params: params,
           format: 'JSONEachRow',
         })
-        .then((rs) => rs.json<EventRowOut>()),
+        .then((rs) => rs.json<SpanEventRow>()),
       readAssessments(this.client, project, [traceId]),
     ]);
     if (spanRows.length === 0 && traceRows.length === 0) return null;
-    const row: TraceRowOut = traceRows[0] ?? placeholderFromSpans(traceId, spanRows);
-    const info = infoView(project, row, spanRows, summarizeAssessments(assessmentRows).get(traceId) ?? {});
-    return { info, spans: buildSpanViews(spanRows, eventRows), assessments: assessmentRows.map(assessmentView) };
+    const row: TraceColumns = traceRows[0] ?? placeholderTraceRow(spanRows.reduce(earlierSpan));
+    const info = infoRecord(project, row, spanRows, summarizeAssessments(assessmentRows).get(traceId) ?? {});
+    const events = eventRows.map(logEventRecord);
+    return { info, spans: spanRecords(spanRows, events), events, assessments: assessmentRows };
   }
 }
 
-function placeholderFromSpans(traceId: string, spans: readonly SpanRowOut[]): TraceRowOut {
-  let first = spans[0] as SpanRowOut;
-  for (const s of spans) if (BigInt(s.start_time_ns) < BigInt(first.start_time_ns)) first = s;
-  return {
-    trace_id: traceId,
-    request_time_ns: first.start_time_ns,
-    execution_duration_ns: '0',
-    state: 'IN_PROGRESS',
-    name: '',
-    service_name: first.service_name,
-    request_preview: '',
-    response_preview: '',
-    root_span_id: '',
-  };
-}
-
-function infoView(
+function infoRecord(
   project: string,
-  r: TraceRowOut,
+  r: TraceColumns,
   spans: readonly SpanSummaryRow[],
-  assessments: TraceInfoView['assessments'],
-): TraceInfoView {
+  assessments: TraceInfoRecord['assessments'],
+): TraceInfoRecord {
   const agg = aggregateTrace(spans);
-  const durationNs = BigInt(r.execution_duration_ns);
   return {
-    trace_id: r.trace_id,
+    traceId: r.trace_id,
     project,
     name: r.name,
-    request_time: nsToIso(r.request_time_ns),
-    timestamp_ms: Number(BigInt(r.request_time_ns) / 1_000_000n),
-    execution_duration: nsToDuration(durationNs),
-    execution_time_ms: Number(durationNs / 1_000_000n),
+    requestTimeNs: BigInt(r.request_time_ns),
+    executionDurationNs: BigInt(r.execution_duration_ns),
     state: r.state,
-    request_preview: r.request_preview,
-    response_preview: r.response_preview,
-    service_name: r.service_name,
-    session_id: agg.session_id,
-    user_id: agg.user_id,
+    requestPreview: r.request_preview,
+    responsePreview: r.response_preview,
+    serviceName: r.service_name,
+    sessionId: agg.session_id,
+    userId: agg.user_id,
     tags: agg.tags,
-    trace_metadata: agg.metadata,
-    token_usage: agg.token_usage,
+    metadata: agg.metadata,
+    tokenUsage: agg.token_usage,
     models: agg.models,
-    span_count: agg.span_count,
+    spanCount: agg.span_count,
     assessments,
   };
 }

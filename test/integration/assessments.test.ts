@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { exportSpans } from '../helpers/exporters.js';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
-import type { AssessmentView, TraceDetailView, TraceInfoView } from '../../src/query/views.js';
+import type { AssessmentView, TraceDetailView, TraceInfoView } from '../../src/api/views.js';
 
 let t: TestApp;
 const facts = loadFacts('openinference');

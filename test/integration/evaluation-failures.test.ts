@@ -11,8 +11,8 @@ import { exportSpans } from '../helpers/exporters.js';
 import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { getJson, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { startJudgeStub, type ChatBody, type JudgeStub, type StubMode } from '../helpers/judge-stub.js';
-import type { AssessmentView } from '../../src/query/views.js';
-import type { StatsBucket } from '../../src/query/assessment-stats.js';
+import type { AssessmentView } from '../../src/api/views.js';
+import type { StatsBucketView } from '../../src/api/views.js';
 
 /** One chDB data directory per process: the app that fails to start and the one that runs share it. */
 const dataDir = mkdtempSync(join(tmpdir(), 'tracehouse-eval-failures-'));
@@ -107,7 +107,7 @@ describe('judge failures', () => {
     // Bounded: two timeouts plus one backoff, not the 30 s default.
     expect(Date.now() - started).toBeLessThan(10_000);
 
-    const stats = await getJson<{ buckets: StatsBucket[] }>(`${t!.api}/api/v1/assessments?project=timeouts&name=relevance_to_query&bucket=366d`);
+    const stats = await getJson<{ buckets: StatsBucketView[] }>(`${t!.api}/api/v1/assessments?project=timeouts&name=relevance_to_query&bucket=366d`);
     const errors = stats.body.buckets.reduce((n, b) => n + b.errors, 0);
     expect(errors).toBe(1);
   });

@@ -15,7 +15,7 @@ import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { getJson, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { startJudgeStub, type ChatBody, type JudgeStub } from '../helpers/judge-stub.js';
 import { scorerAssessmentId } from '../../src/evaluate/sampling.js';
-import type { AssessmentView, TraceInfoView } from '../../src/query/views.js';
+import type { AssessmentView, TraceInfoView } from '../../src/api/views.js';
 
 const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const PROJECT = 'history';

@@ -10,8 +10,8 @@ import { exportSpans } from '../helpers/exporters.js';
 import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { getJson, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { startJudgeStub, type ChatBody, type JudgeStub } from '../helpers/judge-stub.js';
-import type { AssessmentView, TraceInfoView } from '../../src/query/views.js';
-import type { StatsBucket } from '../../src/query/assessment-stats.js';
+import type { AssessmentView, TraceInfoView } from '../../src/api/views.js';
+import type { StatsBucketView } from '../../src/api/views.js';
 
 const PROJECT = 'sales';
 const DEFAULT_MODEL = 'openai:/gpt-4.1-mini';
@@ -238,7 +238,7 @@ describe('online evaluation of production traces', () => {
   });
 
   it('reports pass rates per scorer through GET /api/v1/assessments', async () => {
-    const r = await getJson<{ buckets: StatsBucket[] }>(
+    const r = await getJson<{ buckets: StatsBucketView[] }>(
       `${t.api}/api/v1/assessments?project=${PROJECT}&name=relevance_to_query&name=error_free&name=correctness&name=never_sampled&bucket=1d`,
     );
     expect(r.status, JSON.stringify(r.body)).toBe(200);

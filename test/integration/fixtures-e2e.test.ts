@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_NAMES, fixtureSpans, loadFacts, type FixtureName } from '../helpers/fixtures.js';
 import { exportSpans, type ExporterKind } from '../helpers/exporters.js';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
-import type { SpanView, TraceDetailView, TraceInfoView } from '../../src/query/views.js';
+import type { SpanView, TraceDetailView, TraceInfoView } from '../../src/api/views.js';
 
 /**
  * The five real-instrumentation fixtures, sent with the official OTel JS exporters over each transport,

@@ -6,7 +6,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { ExportTraceServiceResponse } from '../../src/otlp/proto.js';
 import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
-import type { TraceDetailView, TraceInfoView } from '../../src/query/views.js';
+import type { TraceDetailView, TraceInfoView } from '../../src/api/views.js';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import { ExportTraceServiceResponse, RpcStatus } from '../../src/otlp/proto.js';
 import { fixtureSpans } from '../helpers/fixtures.js';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
-import type { TraceInfoView } from '../../src/query/views.js';
+import type { TraceInfoView } from '../../src/api/views.js';
 
 /** OTLP/HTTP answers per the OTLP spec, and a refused request leaves nothing behind. */
 let t: TestApp;

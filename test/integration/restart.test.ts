@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { exportSpans } from '../helpers/exporters.js';
 import { getJson, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
-import type { TraceInfoView } from '../../src/query/views.js';
+import type { TraceInfoView } from '../../src/api/views.js';
 
 let dataDir = '';
 afterAll(() => {

@@ -3,7 +3,7 @@ import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { exportSpans } from '../helpers/exporters.js';
 import { getJson, removeDir, startTestApp, type TestApp } from '../helpers/app.js';
 import { isolatedKafka, testKafka } from '../helpers/kafka.js';
-import type { AssessmentView, TraceInfoView } from '../../src/query/views.js';
+import type { AssessmentView, TraceInfoView } from '../../src/api/views.js';
 
 const brokers = inject('kafkaBrokers');
 

@@ -3,7 +3,7 @@ import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { exportSpans } from '../helpers/exporters.js';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
 import { isolatedKafka, waitForGroupCaughtUp } from '../helpers/kafka.js';
-import type { AssessmentView } from '../../src/query/views.js';
+import type { AssessmentView } from '../../src/api/views.js';
 
 const brokers = inject('kafkaBrokers');
 

@@ -5,7 +5,7 @@ import { KAFKA_SCRIPT, startLocalKafka } from '../setup/kafka.js';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
 import { isolatedKafka } from '../helpers/kafka.js';
 import { protobufBody, syntheticTrace } from '../helpers/synthetic.js';
-import type { TraceInfoView } from '../../src/query/views.js';
+import type { TraceInfoView } from '../../src/api/views.js';
 
 const run = promisify(execFile);
 // This test stops and restarts a broker, so it runs its own instead of the shared one.

@@ -4,7 +4,7 @@ import { FIXTURE_NAMES, fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { exportSpans } from '../helpers/exporters.js';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
 import { isolatedKafka, readTopic, testKafka } from '../helpers/kafka.js';
-import type { TraceInfoView, TraceDetailView } from '../../src/query/views.js';
+import type { TraceInfoView, TraceDetailView } from '../../src/api/views.js';
 
 const brokers = inject('kafkaBrokers');
 

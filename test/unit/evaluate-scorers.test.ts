@@ -11,16 +11,16 @@ import { createCustomScorer } from '../../src/evaluate/scorers/custom.js';
 import { createScorers } from '../../src/evaluate/scorers/index.js';
 import type { Scorer, ScoreResult } from '../../src/evaluate/scorers/types.js';
 import type { Json } from '../../src/model/genai.js';
-import type { AssessmentView, SpanView, TraceDetailView } from '../../src/query/views.js';
-import { spanView } from '../helpers/views.js';
+import type { AssessmentRecord } from '../../src/assessments/model.js';
+import type { SpanRecord, TraceRecord } from '../../src/query/records.js';
+import { assessmentRecord, spanRecord, START_NS, TRACE_ID, traceRecord, usage } from '../helpers/builders.js';
 
 // ---------------------------------------------------------------- traces built by hand
 
-const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const ROOT = '00f067aa0ba902b7';
 
-function span(p: Partial<SpanView> & Pick<SpanView, 'span_id' | 'name' | 'span_type'>): SpanView {
-  return spanView({ trace_id: TRACE_ID, parent_span_id: ROOT, start_time_ns: '1700000000100000000', end_time_ns: '1700000000900000000', ...p });
+function span(p: Partial<SpanRecord> & Pick<SpanRecord, 'spanId' | 'name' | 'spanType'>): SpanRecord {
+  return spanRecord({ parentSpanId: ROOT, startTimeNs: START_NS + 100_000_000n, endTimeNs: START_NS + 900_000_000n, ...p });
 }
 
 const EMAIL = 'Subject: Following up on Monday\'s demo\n\nHi Alice,\n\nAs you said, "the dashboards look great". Pricing for 500+ users follows.\n\nBest regards,\nSam';
@@ -29,52 +29,34 @@ interface TraceOpts {
   ms?: number;
   totalTokens?: number;
   outputs?: Json | null;
-  children?: SpanView[];
-  rootStatus?: SpanView['status'];
-  assessments?: AssessmentView[];
+  children?: SpanRecord[];
+  rootStatus?: SpanRecord['status'];
+  assessments?: AssessmentRecord[];
 }
 
 /** The sales-email agent of the MLflow example: AGENT root with an LLM call, plus whatever `children` says. */
-function trace(o: TraceOpts = {}): TraceDetailView {
+function trace(o: TraceOpts = {}): TraceRecord {
   const inputs: Json = { customer_name: 'Acme Corp', user_instructions: 'Follow up after product demo' };
   const outputs = o.outputs !== undefined ? o.outputs : { email: EMAIL };
-  const spans: SpanView[] = [
-    span({ span_id: ROOT, parent_span_id: null, name: 'generate_sales_email', span_type: 'AGENT', inputs, outputs, status: o.rootStatus ?? { code: 'OK', message: '' } }),
-    span({
-      span_id: 'c8be7c8279313344',
-      name: 'Completions',
-      span_type: 'CHAT_MODEL',
-      model: 'gpt-4o-mini',
-      token_usage: { input_tokens: 120, output_tokens: 80, total_tokens: 200 },
-    }),
+  const spans: SpanRecord[] = [
+    span({ spanId: ROOT, parentSpanId: '', name: 'generate_sales_email', spanType: 'AGENT', inputs, outputs, status: o.rootStatus ?? { code: 'OK', message: '' } }),
+    span({ spanId: 'c8be7c8279313344', name: 'Completions', spanType: 'CHAT_MODEL', model: 'gpt-4o-mini', usage: usage(120, 80, 200) }),
     ...(o.children ?? []),
   ];
   const total = o.totalTokens ?? 200;
-  return {
+  return traceRecord({
     info: {
-      trace_id: TRACE_ID,
       project: 'shop',
-      name: 'generate_sales_email',
-      request_time: '2023-11-14T22:13:20.000Z',
-      timestamp_ms: 1700000000000,
-      execution_duration: `${(o.ms ?? 1000) / 1000}s`,
-      execution_time_ms: o.ms ?? 1000,
-      state: o.rootStatus?.code === 'ERROR' ? 'ERROR' : 'OK',
-      request_preview: JSON.stringify(inputs),
-      response_preview: JSON.stringify(outputs),
-      service_name: 'sales-email',
-      session_id: '',
-      user_id: '',
-      tags: {},
-      trace_metadata: {},
-      token_usage: { input_tokens: total - 80, output_tokens: 80, total_tokens: total },
+      executionDurationNs: BigInt(o.ms ?? 1000) * 1_000_000n,
+      requestPreview: JSON.stringify(inputs),
+      responsePreview: JSON.stringify(outputs),
+      serviceName: 'sales-email',
+      tokenUsage: { input_tokens: total - 80, output_tokens: 80, total_tokens: total },
       models: ['gpt-4o-mini'],
-      span_count: spans.length,
-      assessments: {},
     },
     spans,
     assessments: o.assessments ?? [],
-  };
+  });
 }
 
 function code(raw: Record<string, unknown>): Scorer {
@@ -85,7 +67,7 @@ function code(raw: Record<string, unknown>): Scorer {
   return createCodeScorer(cfg as Parameters<typeof createCodeScorer>[0]);
 }
 
-async function one(s: Scorer, t: TraceDetailView): Promise<ScoreResult> {
+async function one(s: Scorer, t: TraceRecord): Promise<ScoreResult> {
   const results = await s.score(scorerInput(t));
   expect(results).toHaveLength(1);
   return results[0] as ScoreResult;
@@ -113,12 +95,12 @@ describe('code scorers', () => {
   it('error_free fails when any span ended in error and names it', async () => {
     const s = code({ type: 'error_free' });
     expect(await one(s, trace())).toEqual({ value: true, rationale: 'no span ended in error' });
-    const failed = span({ span_id: '1111111111111111', name: 'retrieve_customer_info', span_type: 'RETRIEVER', status: { code: 'ERROR', message: 'CRM timeout' } });
+    const failed = span({ spanId: '1111111111111111', name: 'retrieve_customer_info', spanType: 'RETRIEVER', status: { code: 'ERROR', message: 'CRM timeout' } });
     const r = await one(s, trace({ children: [failed] }));
     expect(r.value).toBe(false);
     expect(r.rationale).toBe('1 span(s) ended in error: retrieve_customer_info (CRM timeout)');
     // UNSET (the OTel default) is not an error.
-    const unset = span({ span_id: '2222222222222222', name: 'format', span_type: 'UNKNOWN', status: { code: 'UNSET', message: '' } });
+    const unset = span({ spanId: '2222222222222222', name: 'format', spanType: 'UNKNOWN', status: { code: 'UNSET', message: '' } });
     expect((await one(s, trace({ children: [unset] }))).value).toBe(true);
   });
 
@@ -166,12 +148,12 @@ describe('code scorers', () => {
 
   it('tool_call checks that a tool was called (or never called) by its tool name or TOOL span name', async () => {
     const viaTool = span({
-      span_id: '3333333333333333',
+      spanId: '3333333333333333',
       name: 'execute_tool lookup_crm',
-      span_type: 'TOOL',
+      spanType: 'TOOL',
       tool: { name: 'lookup_crm', arguments: { customer: 'Acme Corp' }, result: { found: true } },
     });
-    const bySpanName = span({ span_id: '4444444444444444', name: 'send_email', span_type: 'TOOL' });
+    const bySpanName = span({ spanId: '4444444444444444', name: 'send_email', spanType: 'TOOL' });
     const called = code({ type: 'tool_call', name: 'looked_up_crm', tool: 'lookup_crm' });
     expect(await one(called, trace({ children: [viaTool] }))).toEqual({
       value: true,
@@ -197,27 +179,14 @@ describe('code scorers', () => {
 
 describe('scoreTrace', () => {
   it('gives the scorer the root inputs, outputs and newest valid expectation per name', async () => {
-    const expectation = (id: string, value: Json, created: string, valid = true): AssessmentView => ({
-      assessment_id: id,
-      trace_id: TRACE_ID,
-      span_id: null,
-      name: 'expected_facts',
-      kind: 'expectation',
-      value,
-      rationale: '',
-      source: { source_type: 'HUMAN', source_id: 'reviewer' },
-      error: null,
-      metadata: {},
-      create_time: created,
-      last_update_time: created,
-      valid,
-      overrides: null,
-    });
+    const at = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
+    const expectation = (id: string, value: Json, created: bigint, valid = true): AssessmentRecord =>
+      assessmentRecord({ assessmentId: id, name: 'expected_facts', kind: 'expectation', value, createdTimeNs: created, valid });
     const t = trace({
       assessments: [
-        expectation('a-1', ['old fact'], '2025-01-01T00:00:00.000Z'),
-        expectation('a-2', ['mentions the demo'], '2025-01-02T00:00:00.000Z'),
-        expectation('a-3', ['overridden fact'], '2025-01-03T00:00:00.000Z', false),
+        expectation('a-1', ['old fact'], at('2025-01-01T00:00:00.000Z')),
+        expectation('a-2', ['mentions the demo'], at('2025-01-02T00:00:00.000Z')),
+        expectation('a-3', ['overridden fact'], at('2025-01-03T00:00:00.000Z'), false),
       ],
     });
     const input = scorerInput(t);
@@ -225,9 +194,10 @@ describe('scoreTrace', () => {
     expect(input.outputs).toEqual({ email: EMAIL });
     expect(input.expectations).toEqual({ expected_facts: ['mentions the demo'] });
 
-    // Two corrections within one millisecond: the API writes the exact millisecond as ".123Z" and the next
-    // nanosecond as ".123000001Z"; the later one is the newest, whatever order the list has.
-    const sameMs = [expectation('a-5', ['second'], '2025-01-02T00:00:00.123000001Z'), expectation('a-4', ['first'], '2025-01-02T00:00:00.123Z')];
+    // Two corrections within one millisecond, a nanosecond apart: the later one is the newest, whatever
+    // order the list has.
+    const ms = at('2025-01-02T00:00:00.123Z');
+    const sameMs = [expectation('a-5', ['second'], ms + 1n), expectation('a-4', ['first'], ms)];
     expect(scorerInput(trace({ assessments: sameMs })).expectations).toEqual({ expected_facts: ['second'] });
     expect(scorerInput(trace({ assessments: [...sameMs].reverse() })).expectations).toEqual({ expected_facts: ['second'] });
   });

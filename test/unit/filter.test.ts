@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { compileFilter, compileOrderBy, FilterSyntaxError, type FilterContext } from '../../src/query/filter/index.js';
 import { MIGRATIONS } from '../../src/exporters/clickhouse/schema.js';
+import { placeholderTraceRow, TRACE_ROW_VERSION, type TraceRow } from '../../src/exporters/clickhouse/tables.js';
 
 const CTX: FilterContext = { projectParam: 'project', spanTimeScope: '' };
 
@@ -367,33 +368,32 @@ const FROM_NS = ns(MS - 3_600_000); // search window: an hour before t1 …
 const TO_NS = ns(MS + 86_400_000); // … to a day after
 const SCOPE = 'start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND start_time < fromUnixTimestamp64Nano({to_ns:Int64})';
 
-interface TraceRow {
-  project?: string;
-  trace_id: string;
-  version: number;
-  request_time_ns: string;
-  execution_duration_ns?: string;
-  state: string;
-  name: string;
-  request_preview?: string;
-  response_preview?: string;
-}
-
-function trace(row: Omit<TraceRow, 'request_time_ns'> & { ms: number; exec_ms?: number }): TraceRow {
+/** A `traces` row with the columns a test leaves out empty (their defaults in the table). */
+function trace(row: Partial<Omit<TraceRow, 'request_time_ns'>> & Pick<TraceRow, 'trace_id' | 'version' | 'state' | 'name'> & { ms: number; exec_ms?: number }): TraceRow {
   const { ms, exec_ms, ...rest } = row;
-  return { project: 'demo', ...rest, request_time_ns: ns(ms), execution_duration_ns: ns(exec_ms ?? 0) };
+  return {
+    project: 'demo',
+    root_span_id: '',
+    service_name: '',
+    request_preview: '',
+    response_preview: '',
+    ...rest,
+    request_time_ns: ns(ms),
+    execution_duration_ns: ns(exec_ms ?? 0),
+  };
 }
 
+const { placeholder: PLACEHOLDER, root: ROOT } = TRACE_ROW_VERSION;
 const TRACES: TraceRow[] = [
   // t1 has an IN_PROGRESS placeholder that its root row (higher version) must win over.
-  trace({ trace_id: 't1', version: 0, ms: MS, state: 'IN_PROGRESS', name: '' }),
-  trace({ trace_id: 't1', version: 1, ms: MS, exec_ms: 1500, state: 'OK', name: 'chat', request_preview: 'What is the refund policy?', response_preview: 'Refunds are accepted within 30 days.' }),
-  trace({ trace_id: 't2', version: 1, ms: MS + 1000, exec_ms: 250, state: 'ERROR', name: 'retrieval', request_preview: 'find docs about billing' }),
-  trace({ trace_id: 't3', version: 0, ms: MS + 2000, state: 'IN_PROGRESS', name: 'agent run' }),
-  trace({ trace_id: 't4', version: 1, ms: MS + 3000, exec_ms: 3200, state: 'OK', name: 'Chat', request_preview: 'Bonjour', response_preview: 'it\'s 100% "done" \\ ok' }),
+  placeholderTraceRow({ project: 'demo', trace_id: 't1', start_time_ns: ns(MS), service_name: '' }),
+  trace({ trace_id: 't1', version: ROOT, ms: MS, exec_ms: 1500, state: 'OK', name: 'chat', request_preview: 'What is the refund policy?', response_preview: 'Refunds are accepted within 30 days.' }),
+  trace({ trace_id: 't2', version: ROOT, ms: MS + 1000, exec_ms: 250, state: 'ERROR', name: 'retrieval', request_preview: 'find docs about billing' }),
+  trace({ trace_id: 't3', version: PLACEHOLDER, ms: MS + 2000, state: 'IN_PROGRESS', name: 'agent run' }),
+  trace({ trace_id: 't4', version: ROOT, ms: MS + 3000, exec_ms: 3200, state: 'OK', name: 'Chat', request_preview: 'Bonjour', response_preview: 'it\'s 100% "done" \\ ok' }),
   // Outside the time window, and another project: never returned.
-  trace({ trace_id: 't5', version: 1, ms: MS + 10 * 86_400_000, exec_ms: 9000, state: 'OK', name: 'chat', request_preview: 'refund' }),
-  trace({ project: 'other', trace_id: 't6', version: 1, ms: MS, exec_ms: 9000, state: 'OK', name: 'chat', request_preview: 'refund' }),
+  trace({ trace_id: 't5', version: ROOT, ms: MS + 10 * 86_400_000, exec_ms: 9000, state: 'OK', name: 'chat', request_preview: 'refund' }),
+  trace({ project: 'other', trace_id: 't6', version: ROOT, ms: MS, exec_ms: 9000, state: 'OK', name: 'chat', request_preview: 'refund' }),
 ];
 
 function span(row: Record<string, unknown> & { trace_id: string; span_id: string; ms: number }): Record<string, unknown> {

@@ -5,20 +5,14 @@ import { parseJudgeReply } from '../../src/evaluate/judge/parse.js';
 import { retryAfterFromHeaders } from '../../src/evaluate/judge/retry.js';
 import { createJudgeScorer } from '../../src/evaluate/scorers/judges.js';
 import type { ScoreResult, ScorerInput } from '../../src/evaluate/scorers/types.js';
-import type { Json } from '../../src/model/genai.js';
-import type { SpanView, TraceDetailView } from '../../src/query/views.js';
+import type { Json, RetrievedDocument } from '../../src/model/genai.js';
+import type { SpanRecord, TraceRecord } from '../../src/query/records.js';
 import { startJudgeStub, type ChatBody, type JudgeStub } from '../helpers/judge-stub.js';
-import { spanView } from '../helpers/views.js';
+import { spanRecord as span, START_NS, traceRecord, usage } from '../helpers/builders.js';
 
 // ---------------------------------------------------------------- traces built by hand
 
-const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-
-function span(p: Partial<SpanView> & Pick<SpanView, 'span_id' | 'name' | 'span_type'>): SpanView {
-  return spanView({ trace_id: TRACE_ID, ...p });
-}
-
-type Doc = SpanView['documents'][number];
+type Doc = RetrievedDocument;
 const doc = (id: string, content: string): Doc => ({ id, content, score: null, uri: null });
 
 const ACME_DOCS: Doc[] = [
@@ -46,66 +40,51 @@ interface SalesTraceOpts {
 }
 
 /** The sales-email app of the MLflow example: AGENT root → RETRIEVER (CRM documents) → LLM. */
-function salesTrace(o: SalesTraceOpts = {}): TraceDetailView {
+function salesTrace(o: SalesTraceOpts = {}): TraceRecord {
   const inputs: Json | null =
     o.inputs !== undefined ? o.inputs : { customer_name: 'Acme Corp', user_instructions: o.instructions ?? 'Follow up after product demo' };
   const outputs: Json | null = o.outputs !== undefined ? o.outputs : { email: o.email ?? GOOD_EMAIL };
   const retrievers = (o.retrievers ?? [ACME_DOCS]).map((docs, i) =>
     span({
-      span_id: `b7ad6b716920333${i}`,
-      parent_span_id: '00f067aa0ba902b7',
+      spanId: `b7ad6b716920333${i}`,
+      parentSpanId: '00f067aa0ba902b7',
       name: 'retrieve_customer_info',
-      span_type: 'RETRIEVER',
-      start_time_ns: `170000000010000000${i}`,
+      spanType: 'RETRIEVER',
+      startTimeNs: START_NS + 100_000_000n + BigInt(i),
       inputs: { customer_name: 'Acme Corp' },
       documents: docs,
     }),
   );
-  const spans: SpanView[] = [
-    span({ span_id: '00f067aa0ba902b7', name: 'generate_sales_email', span_type: 'AGENT', inputs, outputs }),
+  const spans: SpanRecord[] = [
+    span({ spanId: '00f067aa0ba902b7', name: 'generate_sales_email', spanType: 'AGENT', inputs, outputs }),
     ...retrievers,
     span({
-      span_id: 'c8be7c8279313344',
-      parent_span_id: '00f067aa0ba902b7',
+      spanId: 'c8be7c8279313344',
+      parentSpanId: '00f067aa0ba902b7',
       name: 'Completions',
-      span_type: 'CHAT_MODEL',
-      start_time_ns: '1700000000200000000',
+      spanType: 'CHAT_MODEL',
+      startTimeNs: START_NS + 200_000_000n,
       model: 'gpt-4o-mini',
       provider: 'openai',
       inputs: [{ role: 'user', content: 'You are a sales representative…' }],
       outputs: [{ role: 'assistant', content: o.email ?? GOOD_EMAIL }],
-      token_usage: { input_tokens: 120, output_tokens: 80, total_tokens: 200 },
+      usage: usage(120, 80, 200),
     }),
   ];
-  return {
+  return traceRecord({
     info: {
-      trace_id: TRACE_ID,
-      project: 'default',
-      name: 'generate_sales_email',
-      request_time: '2023-11-14T22:13:20.000Z',
-      timestamp_ms: 1700000000000,
-      execution_duration: '1s',
-      execution_time_ms: 1000,
-      state: 'OK',
-      request_preview: JSON.stringify(inputs),
-      response_preview: JSON.stringify(outputs),
-      service_name: 'sales-email',
-      session_id: '',
-      user_id: '',
-      tags: {},
-      trace_metadata: {},
-      token_usage: { input_tokens: 120, output_tokens: 80, total_tokens: 200 },
+      requestPreview: JSON.stringify(inputs),
+      responsePreview: JSON.stringify(outputs),
+      serviceName: 'sales-email',
+      tokenUsage: { input_tokens: 120, output_tokens: 80, total_tokens: 200 },
       models: ['gpt-4o-mini'],
-      span_count: spans.length,
-      assessments: {},
     },
     spans,
-    assessments: [],
-  };
+  });
 }
 
-function scorerInput(trace: TraceDetailView, expectations: Record<string, Json> = {}): ScorerInput {
-  const root = trace.spans.find((s) => s.parent_span_id === null);
+function scorerInput(trace: TraceRecord, expectations: Record<string, Json> = {}): ScorerInput {
+  const root = trace.spans.find((s) => s.parentSpanId === '');
   return { inputs: root?.inputs ?? null, outputs: root?.outputs ?? null, expectations, trace };
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Json, NormalizedSpan } from '../../src/model/genai.js';
-import type { AttrValue, Attributes, Resource, Scope, Span, StatusCode } from '../../src/model/otlp.js';
+import type { Attributes, Resource, Scope, Span, StatusCode } from '../../src/model/otlp.js';
 import { genaiEventsToIO, normalizeSpan } from '../../src/normalize/index.js';
 import { decodeTraceRequest } from '../../src/otlp/decode.js';
 import { loadFacts, type FixtureName } from '../helpers/fixtures.js';
@@ -45,7 +45,7 @@ interface JsonRequest {
   }>;
 }
 
-function anyValue(v: JsonAnyValue | undefined): AttrValue {
+function anyValue(v: JsonAnyValue | undefined): Json {
   if (v === undefined) return null;
   if (v.stringValue !== undefined) return v.stringValue;
   if (v.intValue !== undefined) {

@@ -2,9 +2,10 @@ import { decodeLogsRequest, decodeTraceRequest } from '../../otlp/decode.js';
 import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.js';
 import { PROJECT_RE, resolveProject } from '../../model/project.js';
 import type { IngestBatch } from '../../component/consumer.js';
-import { PROJECT_HEADER } from './messages.js';
+import { KAFKA_PROJECT_HEADER } from './messages.js';
 
-export type Signal = 'spans' | 'logs';
+/** What a bus message carries, by its topic. */
+export type BusSignal = 'spans' | 'logs';
 
 /** A Kafka message's headers as kafkajs gives them. */
 export type RawHeaders = Record<string, Buffer | string | Array<Buffer | string> | undefined>;
@@ -21,10 +22,10 @@ function header(headers: RawHeaders | undefined, name: string): string | undefin
  * producers (a Collector's Kafka exporter) carry no project header and fall back to the resource
  * attribute, then the default project; invalid spans inside are dropped as the receivers would.
  */
-export function decodeBusMessage(signal: Signal, value: Buffer | null, headers: RawHeaders | undefined): IngestBatch {
+export function decodeBusMessage(signal: BusSignal, value: Buffer | null, headers: RawHeaders | undefined): IngestBatch {
   if (!value) throw new Error('empty message');
-  const project = header(headers, PROJECT_HEADER);
-  if (project !== undefined && !PROJECT_RE.test(project)) throw new Error(`invalid ${PROJECT_HEADER} header "${project.slice(0, 64)}"`);
+  const project = header(headers, KAFKA_PROJECT_HEADER);
+  if (project !== undefined && !PROJECT_RE.test(project)) throw new Error(`invalid ${KAFKA_PROJECT_HEADER} header "${project.slice(0, 64)}"`);
   const batch: IngestBatch = { spans: [], logs: [] };
   if (signal === 'spans') {
     const { accepted } = validateTraceRequest(decodeTraceRequest(value, 'protobuf'));

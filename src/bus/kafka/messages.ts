@@ -2,8 +2,8 @@ import type { LogRecord, Resource, Scope, Span } from '../../model/otlp.js';
 import { encodeLogsRequest, encodeTraceRequest } from '../../otlp/encode-request.js';
 import type { LogGroup, SpanGroup } from '../../component/consumer.js';
 
-/** Header carrying the project a message's data was assigned to on receipt. */
-export const PROJECT_HEADER = 'tracehouse-project';
+/** Kafka message header carrying the project a message's data was assigned to on receipt. */
+export const KAFKA_PROJECT_HEADER = 'tracehouse-project';
 /** Room left in a message for its key, headers and Kafka's record overhead. */
 const ENVELOPE_BYTES = 512;
 
@@ -65,7 +65,7 @@ function pack<T>(
   const limit = maxBytes - ENVELOPE_BYTES;
   const out: Packed = { messages: [], rejected: 0, errors: [] };
   for (const { project, key, items } of entries) {
-    const headers = { [PROJECT_HEADER]: project };
+    const headers = { [KAFKA_PROJECT_HEADER]: project };
     const whole = encode(items);
     if (whole.length <= limit) {
       out.messages.push({ key: key || null, value: whole, headers, items: items.length });

@@ -5,7 +5,7 @@ import { Once, settleBy, type Component, type Deadline, type ReadyCheck } from '
 import { countLogs, countSpans, type IngestBatch } from '../../component/consumer.js';
 import type { BatchObserver } from '../../component/fan-out.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
-import { decodeBusMessage, type RawHeaders, type Signal } from './decode-message.js';
+import { decodeBusMessage, type RawHeaders, type BusSignal } from './decode-message.js';
 
 type KafkaConsumer = ReturnType<KafkaClient['consumer']>;
 type Producer = ReturnType<KafkaClient['producer']>;
@@ -79,7 +79,7 @@ export class KafkaWriter implements Component, ReadyCheck {
     this.consumer = consumer;
   }
 
-  private signalOf(topic: string): Signal {
+  private signalOf(topic: string): BusSignal {
     return topic === this.cfg.topics.logs ? 'logs' : 'spans';
   }
 

@@ -11,12 +11,12 @@ function check(cfg: CodeConfig): (input: ScorerInput) => ScoreResult[] {
   switch (cfg.type) {
     case 'latency':
       return ({ trace }) => {
-        const ms = trace.info.execution_time_ms;
+        const ms = Number(trace.info.executionDurationNs / 1_000_000n);
         return pass(ms <= cfg.max_ms, `took ${ms} ms; the limit is ${cfg.max_ms} ms`);
       };
     case 'token_budget':
       return ({ trace }) => {
-        const used = trace.info.token_usage.total_tokens;
+        const used = trace.info.tokenUsage.total_tokens;
         return pass(used <= cfg.max_total_tokens, `used ${used} tokens; the budget is ${cfg.max_total_tokens}`);
       };
     case 'error_free':
@@ -52,7 +52,7 @@ function check(cfg: CodeConfig): (input: ScorerInput) => ScoreResult[] {
       };
     case 'tool_call':
       return ({ trace }) => {
-        const calls = trace.spans.filter((s) => s.tool?.name === cfg.tool || (s.span_type === 'TOOL' && s.name === cfg.tool));
+        const calls = trace.spans.filter((s) => s.tool?.name === cfg.tool || (s.spanType === 'TOOL' && s.name === cfg.tool));
         const ok = cfg.called ? calls.length > 0 : calls.length === 0;
         return pass(ok, `tool ${JSON.stringify(cfg.tool)} was called ${calls.length} time(s); expected ${cfg.called ? 'at least once' : 'never'}`);
       };

@@ -1,7 +1,7 @@
 /** Renders trace data as the readable text the LLM judges are shown. */
 import { z } from 'zod';
-import type { Json } from '../../model/genai.js';
-import type { SpanView, TraceDetailView } from '../../query/views.js';
+import type { Json, RetrievedDocument } from '../../model/genai.js';
+import type { SpanRecord, TraceRecord } from '../../query/records.js';
 
 /** Characters kept per prompt part: enough for any normal request or answer, bounded for runaway payloads. */
 export const PART_LIMIT = 20_000;
@@ -87,28 +87,17 @@ export function responseText(outputs: Json | null): string | null {
   return text.trim() !== '' ? text : valueText(outputs);
 }
 
-/** Every span of the trace once, whether the view is flat or nested, in start order. */
-export function allSpans(trace: TraceDetailView): SpanView[] {
-  const seen = new Map<string, SpanView>();
-  const visit = (s: SpanView): void => {
-    if (!seen.has(s.span_id)) seen.set(s.span_id, s);
-    s.children?.forEach(visit);
-  };
-  trace.spans.forEach(visit);
-  const ns = (s: SpanView): bigint => {
-    try {
-      return BigInt(s.start_time_ns);
-    } catch {
-      return 0n;
-    }
-  };
-  return [...seen.values()].sort((a, b) => (ns(a) < ns(b) ? -1 : ns(a) > ns(b) ? 1 : 0));
+/** Every span of the trace once, in start order. */
+export function allSpans(trace: TraceRecord): SpanRecord[] {
+  const seen = new Map<string, SpanRecord>();
+  for (const s of trace.spans) if (!seen.has(s.spanId)) seen.set(s.spanId, s);
+  return [...seen.values()].sort((a, b) => (a.startTimeNs < b.startTimeNs ? -1 : a.startTimeNs > b.startTimeNs ? 1 : 0));
 }
 
-export const retrieverSpans = (trace: TraceDetailView): SpanView[] => allSpans(trace).filter((s) => s.span_type === 'RETRIEVER');
+export const retrieverSpans = (trace: TraceRecord): SpanRecord[] => allSpans(trace).filter((s) => s.spanType === 'RETRIEVER');
 
 /** Documents as numbered, tagged blocks; the part's bound is shared among them so every document is shown. */
-export function documentsText(docs: SpanView['documents']): Rendered {
+export function documentsText(docs: readonly RetrievedDocument[]): Rendered {
   if (docs.length === 0) return { text: '(the retrievers returned no documents)', truncated: false };
   const share = Math.max(MIN_DOC_CHARS, Math.floor(PART_LIMIT / docs.length));
   let truncated = false;

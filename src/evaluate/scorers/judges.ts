@@ -123,7 +123,7 @@ export function createJudgeScorer(cfg: JudgeScorerConfig, client: JudgeClient, d
         if (spans.length === 0) return [errorResult(NO_RETRIEVER)];
         if (requestRaw === null) return [errorResult(NO_REQUEST)];
         return mapPool(spans, SPAN_CONCURRENCY, async (span) => {
-          const where = { spanId: span.span_id, key: span.span_id };
+          const where = { spanId: span.spanId, key: span.spanId };
           const n = span.documents.length;
           // "At least one relevant document" is plainly false for an empty retrieval: no call needed.
           if (n === 0) return { ...where, value: 'no', rationale: 'The retriever returned no documents.', metadata: { documents: '0', relevant_documents: '0' } };

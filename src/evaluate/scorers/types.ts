@@ -1,8 +1,8 @@
 import type { Json } from '../../model/genai.js';
 import type { SourceType } from '../../assessments/model.js';
-import type { TraceDetailView } from '../../query/views.js';
+import type { TraceRecord } from '../../query/records.js';
 
-/** What a scorer sees of a trace: the MLflow scorer arguments plus the whole trace. */
+/** What a scorer sees of a trace: the MLflow scorer arguments plus the whole trace, as the store holds it. */
 export interface ScorerInput {
   /** The root span's inputs (the request). */
   inputs: Json | null;
@@ -10,7 +10,7 @@ export interface ScorerInput {
   outputs: Json | null;
   /** Latest valid expectation per name. */
   expectations: Record<string, Json>;
-  trace: TraceDetailView;
+  trace: TraceRecord;
 }
 
 /** Cost of one judge call, recorded in the assessment's metadata. */

@@ -1,79 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Json } from '../../model/genai.js';
-import type { Attributes, AttrValue, Span } from '../../model/otlp.js';
+import type { Attributes, Span } from '../../model/otlp.js';
 import { normalizeSpan } from '../../normalize/index.js';
 import type { LogGroup, SpanGroup } from '../../component/consumer.js';
-
-/** One row of the `spans` table, as inserted with JSONEachRow. */
-export interface SpanRow {
-  project: string;
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string;
-  name: string;
-  kind: string;
-  span_type: string;
-  start_time_ns: string;
-  end_time_ns: string;
-  status_code: string;
-  status_message: string;
-  service_name: string;
-  scope_name: string;
-  scope_version: string;
-  model: string;
-  provider: string;
-  input_tokens: number | null;
-  output_tokens: number | null;
-  total_tokens: number | null;
-  cache_read_tokens: number | null;
-  reasoning_tokens: number | null;
-  cost: number | null;
-  session_id: string;
-  user_id: string;
-  inputs: string;
-  outputs: string;
-  documents: string;
-  tool_name: string;
-  tool_arguments: string;
-  tool_result: string;
-  tags: Record<string, string>;
-  metadata: Record<string, string>;
-  attributes: Record<string, string>;
-  resource_attributes: Record<string, string>;
-  events: string;
-  links: string;
-}
-
-/** One row of the `traces` table: the summary a search lists. */
-export interface TraceRow {
-  project: string;
-  trace_id: string;
-  /** 2 when built from the root span, 1 for an IN_PROGRESS placeholder. */
-  version: number;
-  request_time_ns: string;
-  execution_duration_ns: string;
-  state: 'OK' | 'ERROR' | 'IN_PROGRESS';
-  name: string;
-  root_span_id: string;
-  service_name: string;
-  request_preview: string;
-  response_preview: string;
-}
-
-export interface EventRow {
-  project: string;
-  trace_id: string;
-  span_id: string;
-  time_ns: string;
-  event_id: string;
-  event_name: string;
-  severity_number: number;
-  severity_text: string;
-  service_name: string;
-  body: string;
-  attributes: Record<string, string>;
-  resource_attributes: Record<string, string>;
-}
+import { earlierSpan, placeholderTraceRow, TRACE_ROW_VERSION, type EventRow, type SpanRow, type TraceRow } from './tables.js';
 
 const SPAN_KINDS = ['UNSPECIFIED', 'INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'];
 const STATUS = ['UNSET', 'OK', 'ERROR'] as const;
@@ -82,7 +12,7 @@ const STATUS = ['UNSET', 'OK', 'ERROR'] as const;
 export function flattenAttributes(attrs: Attributes): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key in attrs) {
-    const v = attrs[key] as AttrValue;
+    const v = attrs[key] as Json;
     out[key] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return out;
@@ -166,10 +96,10 @@ interface TraceAccumulator {
 
 /**
  * Trace summaries for the traces a batch touches: from the root span when the batch has it, else an
- * IN_PROGRESS placeholder starting at the batch's earliest span (the root row, version 2, wins at query
- * time whenever it exists). Previews come from the root's inputs and outputs; when an app leaves its root
- * bare (as the Vercel AI SDK's users often do), from the earliest-starting span with inputs and the
- * latest-ending span with outputs in the same batch.
+ * IN_PROGRESS placeholder starting at the batch's earliest span (placeholderTraceRow). Previews come from
+ * the root's inputs and outputs; when an app leaves its root bare (as the Vercel AI SDK's users often
+ * do), from the earliest-starting span with inputs and the latest-ending span with outputs in the same
+ * batch.
  */
 export function buildTraceRows(rows: readonly SpanRow[], previewChars: number): TraceRow[] {
   const byTrace = new Map<string, TraceAccumulator>();
@@ -177,7 +107,7 @@ export function buildTraceRows(rows: readonly SpanRow[], previewChars: number): 
     const key = `${r.project}\u0000${r.trace_id}`;
     let acc = byTrace.get(key);
     if (!acc) byTrace.set(key, (acc = { root: null, first: r, firstInput: null, lastOutput: null }));
-    else if (BigInt(r.start_time_ns) < BigInt(acc.first.start_time_ns)) acc.first = r;
+    else acc.first = earlierSpan(acc.first, r);
     if (r.parent_span_id === '') acc.root = r;
     if (r.inputs && (!acc.firstInput || BigInt(r.start_time_ns) < BigInt(acc.firstInput.start_time_ns))) acc.firstInput = r;
     if (r.outputs && (!acc.lastOutput || BigInt(r.end_time_ns) > BigInt(acc.lastOutput.end_time_ns))) acc.lastOutput = r;
@@ -189,7 +119,7 @@ export function buildTraceRows(rows: readonly SpanRow[], previewChars: number): 
       out.push({
         project: root.project,
         trace_id: root.trace_id,
-        version: 2,
+        version: TRACE_ROW_VERSION.root,
         request_time_ns: root.start_time_ns,
         execution_duration_ns: (duration > 0n ? duration : 0n).toString(),
         state: root.status_code === 'ERROR' ? 'ERROR' : 'OK',
@@ -200,19 +130,7 @@ export function buildTraceRows(rows: readonly SpanRow[], previewChars: number): 
         response_preview: preview(root.outputs || (lastOutput?.outputs ?? ''), previewChars),
       });
     } else {
-      out.push({
-        project: first.project,
-        trace_id: first.trace_id,
-        version: 1,
-        request_time_ns: first.start_time_ns,
-        execution_duration_ns: '0',
-        state: 'IN_PROGRESS',
-        name: '',
-        root_span_id: '',
-        service_name: first.service_name,
-        request_preview: '',
-        response_preview: '',
-      });
+      out.push(placeholderTraceRow(first));
     }
   }
   return out;

@@ -6,7 +6,8 @@ import type { Component, Factory } from '../../component/component.js';
 import type { Telemetry } from '../../component/telemetry/index.js';
 import type { ClickHouseStore } from './store.js';
 import type { WriterConfig } from './config.js';
-import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes, type EventRow, type SpanRow } from './rows.js';
+import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes } from './rows.js';
+import type { EventRow, SpanRow } from './tables.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 
 export interface StoreWriterOptions {

@@ -8,7 +8,7 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { encodeLogsResponse, encodeTraceResponse } from '../../otlp/encode.js';
-import { PROJECT_HEADER, type IngestHandler, type Signal } from './ingest.js';
+import { OTLP_PROJECT_HEADER, type IngestHandler, type OtlpSignal } from './ingest.js';
 import { toOtlpFailure } from './status.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { msLeft, type Deadline } from '../../component/component.js';
@@ -77,9 +77,9 @@ export class GrpcReceiver {
     this.log.info({ port: this.boundPort }, 'OTLP/gRPC receiver listening');
   }
 
-  private handler(signal: Signal) {
+  private handler(signal: OtlpSignal) {
     return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
-      const project = call.metadata.get(PROJECT_HEADER)[0];
+      const project = call.metadata.get(OTLP_PROJECT_HEADER)[0];
       this.ingest
         .handle(signal, call.request, 'protobuf', typeof project === 'string' ? project : undefined, 'grpc')
         .then((outcome) => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { encodeLogsResponse, encodeStatus, encodeTraceResponse } from '../../otlp/encode.js';
 import { readBody, UnsupportedEncodingError } from './body.js';
-import { PROJECT_HEADER, type IngestHandler, type Signal, type WireFormat } from './ingest.js';
+import { OTLP_PROJECT_HEADER, type IngestHandler, type OtlpSignal, type WireFormat } from './ingest.js';
 import { toOtlpFailure } from './status.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { closeServer, httpServer, listen } from '../../component/net.js';
@@ -15,7 +15,7 @@ export interface HttpReceiverOptions {
   maxBodyBytes: number;
 }
 
-const PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/logs': 'logs' };
+const PATHS: Record<string, OtlpSignal> = { '/v1/traces': 'traces', '/v1/logs': 'logs' };
 const CONTENT_TYPES: Record<string, WireFormat> = { 'application/x-protobuf': 'protobuf', 'application/json': 'json' };
 /** google.rpc.Code values used in error bodies. */
 const RPC_CODE: Record<number, number> = { 400: 3, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8, 503: 14 };
@@ -71,7 +71,7 @@ export class HttpReceiver {
       res.setHeader('Connection', 'close');
       return this.fail(res, format, f.httpStatus, f.message, f.retryAfterSeconds);
     }
-    const header = req.headers[PROJECT_HEADER];
+    const header = req.headers[OTLP_PROJECT_HEADER];
     try {
       const outcome = await this.ingest.handle(signal, body, format, Array.isArray(header) ? header[0] : header, 'http');
       const partial = outcome.rejected > 0 ? { rejected: outcome.rejected, message: outcome.message } : null;

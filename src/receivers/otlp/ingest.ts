@@ -5,10 +5,12 @@ import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.j
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { PROJECT_ATTRIBUTE, PROJECT_RE, PROJECT_RULE, resolveProject } from '../../model/project.js';
 
-export type Signal = 'traces' | 'logs';
+/** The OTLP signal of an export request (its path or gRPC service). */
+export type OtlpSignal = 'traces' | 'logs';
 export type WireFormat = 'protobuf' | 'json';
 
-export const PROJECT_HEADER = 'x-tracehouse-project';
+/** Request header (HTTP) or metadata key (gRPC) a client names its project with. */
+export const OTLP_PROJECT_HEADER = 'x-tracehouse-project';
 
 export interface ExportOutcome {
   /** Items dropped through partial success, and why. */
@@ -41,9 +43,9 @@ export class IngestHandler {
     this.draining = true;
   }
 
-  async handle(signal: Signal, body: Buffer, format: WireFormat, projectHeader: string | undefined, transport: string): Promise<ExportOutcome> {
+  async handle(signal: OtlpSignal, body: Buffer, format: WireFormat, projectHeader: string | undefined, transport: string): Promise<ExportOutcome> {
     if (this.draining) throw retryable('server is shutting down', 1);
-    const header = projectHeader === undefined || projectHeader === '' ? undefined : checkProjectName(projectHeader, `header ${PROJECT_HEADER}`);
+    const header = projectHeader === undefined || projectHeader === '' ? undefined : checkProjectName(projectHeader, `header ${OTLP_PROJECT_HEADER}`);
     return signal === 'traces' ? this.traces(body, format, header, transport) : this.logs(body, format, header, transport);
   }
 
