@@ -1,4 +1,4 @@
-import type { LogRecord, Resource, Scope, Span } from '../model/otlp.js';
+import type { LogRecord, Resource, Scope, Span, SpanIds } from '../model/otlp.js';
 
 /** Spans of one resource and scope, with the project they were assigned to on receipt. */
 export interface SpanGroup {
@@ -6,6 +6,12 @@ export interface SpanGroup {
   resource: Resource;
   scope: Scope;
   spans: Span[];
+}
+
+/** What an observer that needs only ids sees of a SpanGroup (a SpanGroup is one). */
+export interface SpanIdGroup {
+  project: string;
+  spans: readonly SpanIds[];
 }
 
 export interface LogGroup {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { IngestBatch } from '../component/consumer.js';
+import type { IngestBatch, SpanIdGroup } from '../component/consumer.js';
 import type { BatchObserver } from '../component/fan-out.js';
 import type { AssessmentStore } from '../assessments/store.js';
 import type { TraceReader } from '../query/trace-reader.js';
@@ -56,9 +56,14 @@ export class Evaluator<P = unknown> implements BatchObserver {
   }
 
   observe(batch: IngestBatch, position?: P): void {
+    this.observeIds(batch.spans, position);
+  }
+
+  /** observe() for spans known by their ids only (the Kafka source scans just those off the wire). */
+  observeIds(groups: Iterable<SpanIdGroup>, position?: P): void {
     if (this.stopped || this.deps.scorers.length === 0) return;
     const now = Date.now();
-    for (const group of batch.spans) {
+    for (const group of groups) {
       // One observe per trace per group: most groups hold a handful of traces.
       const traces = new Map<string, { root: boolean; spanIds: string[] }>();
       for (const s of group.spans) {

@@ -49,6 +49,9 @@ export interface Span {
   status: { code: StatusCode; message: string };
 }
 
+/** A span known only by its ids: what the id-only wire scan reads and the evaluator needs. */
+export type SpanIds = Pick<Span, 'traceId' | 'spanId' | 'parentSpanId'>;
+
 export interface ScopeSpans {
   scope: Scope;
   spans: Span[];

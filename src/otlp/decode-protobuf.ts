@@ -1,6 +1,6 @@
 /**
  * OTLP protobuf export requests → the model, read straight off the wire in one pass (see the note below
- * on why not protobufjs' reflection decoder).
+ * on why not protobufjs' reflection decoder); and an id-only scan of trace requests over the same wire.
  */
 import type { Json } from '../model/genai.js';
 import type {
@@ -15,12 +15,14 @@ import type {
   ScopeSpans,
   Span,
   SpanEvent,
+  SpanIds,
   SpanLink,
   StatusCode,
   TraceRequest,
 } from '../model/otlp.js';
 import { fieldTags } from './proto.js';
 import { MAX_DEPTH, OtlpDecodeError, doubleValue, eventNameOf, parentId, setAttr, statusCode, u64ToDecimal } from './decode-common.js';
+import { spanIdsProblem } from './validate.js';
 
 export const decodeTraceProtobuf = (body: Buffer): TraceRequest => runWire(body, traceFromPb);
 export const decodeLogsProtobuf = (body: Buffer): LogsRequest => runWire(body, logsFromPb);
@@ -571,3 +573,142 @@ function logsFromPb(r: Wire): LogsRequest {
   return { resourceLogs };
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Id-only scan
+//
+// The Kafka evaluator needs of a message only each span's ids and its resource's project. This walks the
+// same wire with the same tags and rules as the decoder above but steps over everything else by its
+// length prefix, so it allocates little more than the id strings. What lies inside a skipped field
+// (attributes, events, links, scope) is not looked at: a message broken only in there scans fine although
+// the full decoder refuses it.
+// ---------------------------------------------------------------------------------------------
+
+/** One ResourceSpans, ids only. */
+export interface ResourceSpanIds {
+  /** Those of the requested resource attributes that are present, read as the decoder reads them. */
+  attributes: Attributes;
+  /** Per ScopeSpans, the spans `validateTraceRequest` keeps; groups left empty are dropped, as it does. */
+  scopes: SpanIds[][];
+}
+
+/** The previous trace id read in this body: the spans of one trace repeat it, and then share its string. */
+interface LastId {
+  start: number;
+  end: number;
+  hex: string;
+}
+
+/**
+ * The spans of a protobuf ExportTraceServiceRequest by id, as `validateTraceRequest(decodeTraceProtobuf(body))`
+ * would keep and group them, with only the resource attributes named in `resourceKeys`. Throws
+ * OtlpDecodeError where the decoder would on what it walks.
+ */
+export function scanTraceIdsProtobuf(body: Buffer, resourceKeys: readonly string[]): ResourceSpanIds[] {
+  const keys = resourceKeys.map((k) => Buffer.from(k, 'utf8'));
+  return runWire(body, (r) => {
+    const end = r.buf.length;
+    const last: LastId = { start: 0, end: 0, hex: '' };
+    const out: ResourceSpanIds[] = [];
+    while (r.pos < end) {
+      const tag = varint32(r, end);
+      if (tag === TRACE_REQ.resourceSpans) {
+        const rs = scanResourceSpans(r, lenEnd(r, end), keys, last);
+        if (rs.scopes.length > 0) out.push(rs);
+      } else skip(r, tag, end, 0);
+    }
+    return out;
+  });
+}
+
+function scanResourceSpans(r: Wire, end: number, keys: readonly Buffer[], last: LastId): ResourceSpanIds {
+  let attributes: Attributes = {};
+  const scopes: SpanIds[][] = [];
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === RS.scopeSpans) {
+      const spans = scanScopeSpans(r, lenEnd(r, end), last);
+      if (spans.length > 0) scopes.push(spans);
+    } else if (tag === RS.resource && keys.length > 0) attributes = scanResource(r, lenEnd(r, end), keys); // the last one wins, as in readResourceSpans
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return { attributes, scopes };
+}
+
+/** The attributes among `keys`, each read by readKeyValue (so a repeated key keeps its last value, as in readResource). */
+function scanResource(r: Wire, end: number, keys: readonly Buffer[]): Attributes {
+  const attributes: Attributes = {};
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag !== RES.attributes) {
+      skip(r, tag, end, 0);
+      continue;
+    }
+    const e = lenEnd(r, end);
+    const start = r.pos;
+    let keyStart = -1;
+    let keyEnd = -1;
+    while (r.pos < e) {
+      const t = varint32(r, e);
+      if (t === KV.key) {
+        keyEnd = lenEnd(r, e);
+        keyStart = r.pos;
+        r.pos = keyEnd;
+      } else skip(r, t, e, 0);
+    }
+    checkEnd(r, e);
+    if (keyStart >= 0 && isOneOf(r.buf, keyStart, keyEnd, keys)) {
+      r.pos = start;
+      readKeyValue(r, e, attributes, 0);
+    }
+  }
+  checkEnd(r, end);
+  return attributes;
+}
+
+/** Bytes compared, not decoded: UTF-8 decoding is one-to-one on valid input and the keys are valid. */
+function isOneOf(buf: Buffer, start: number, end: number, keys: readonly Buffer[]): boolean {
+  for (const k of keys) if (k.length === end - start && buf.compare(k, 0, k.length, start, end) === 0) return true;
+  return false;
+}
+
+function scanScopeSpans(r: Wire, end: number, last: LastId): SpanIds[] {
+  const spans: SpanIds[] = [];
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === SS.spans) {
+      const s = scanSpan(r, lenEnd(r, end), last);
+      // Times need no check: a fixed64 always reads as a valid one, and an absent one as 0.
+      if (spanIdsProblem(s) === null) spans.push(s);
+    } else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return spans;
+}
+
+function scanSpan(r: Wire, end: number, last: LastId): SpanIds {
+  const ids: SpanIds = { traceId: '', spanId: '', parentSpanId: '' };
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === SP.traceId) ids.traceId = traceHex(r, end, last);
+    else if (tag === SP.spanId) ids.spanId = hex(r, end);
+    else if (tag === SP.parentSpanId) ids.parentSpanId = parentId(hex(r, end));
+    else skip(r, tag, end, 0);
+  }
+  checkEnd(r, end);
+  return ids;
+}
+
+/** hex(), reusing the previous trace id's string when the bytes are the same. */
+function traceHex(r: Wire, end: number, last: LastId): string {
+  const e = lenEnd(r, end);
+  const buf = r.buf;
+  if (e - r.pos !== last.end - last.start || buf.compare(buf, last.start, last.end, r.pos, e) !== 0) {
+    last.hex = buf.toString('hex', r.pos, e);
+    last.start = r.pos;
+    last.end = e;
+  }
+  r.pos = e;
+  return last.hex;
+}

@@ -13,6 +13,7 @@ import { decodeLogsJson, decodeTraceJson } from './decode-json.js';
 import { decodeLogsProtobuf, decodeTraceProtobuf } from './decode-protobuf.js';
 
 export { OtlpDecodeError, u64ToDecimal, type OtlpFormat } from './decode-common.js';
+export { scanTraceIdsProtobuf, type ResourceSpanIds } from './decode-protobuf.js';
 
 export function decodeTraceRequest(body: Buffer, format: OtlpFormat): TraceRequest {
   return format === 'json' ? decodeTraceJson(body) : decodeTraceProtobuf(body);

@@ -2,7 +2,7 @@
  * Per-item validation of decoded OTLP requests. Invalid spans / log records are dropped and counted
  * (OTLP partial success) instead of failing the request, so one broken item costs only itself.
  */
-import type { LogsRequest, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span, TraceRequest } from '../model/otlp.js';
+import type { LogsRequest, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanIds, TraceRequest } from '../model/otlp.js';
 
 export interface ValidationResult<T> {
   accepted: T;
@@ -53,7 +53,8 @@ function timeProblem(field: string, text: string): string | null {
   return `${field} must be a non-negative integer of nanoseconds, got ${JSON.stringify(shown)}`;
 }
 
-function spanProblem(s: Span): string | null {
+/** Why a span's ids are unusable, or null; the id-only wire scan drops spans by this same rule. */
+export function spanIdsProblem(s: SpanIds): string | null {
   return (
     traceIdProblem('trace_id', s.traceId, true) ??
     spanIdProblem('span_id', s.spanId, true) ??
@@ -61,10 +62,12 @@ function spanProblem(s: Span): string | null {
     // exporters send an all-zero parent for roots and the span itself is still usable.
     (s.parentSpanId === '' || SPAN_ID_RE.test(s.parentSpanId)
       ? null
-      : `parent_span_id must be empty or 8 bytes (16 hex chars), ${describeId(s.parentSpanId)}`) ??
-    timeProblem('start_time_unix_nano', s.startTimeNs) ??
-    timeProblem('end_time_unix_nano', s.endTimeNs)
+      : `parent_span_id must be empty or 8 bytes (16 hex chars), ${describeId(s.parentSpanId)}`)
   );
+}
+
+function spanProblem(s: Span): string | null {
+  return spanIdsProblem(s) ?? timeProblem('start_time_unix_nano', s.startTimeNs) ?? timeProblem('end_time_unix_nano', s.endTimeNs);
 }
 
 /** Collects up to MAX_ERRORS distinct messages. */

@@ -1,7 +1,7 @@
-import { decodeLogsRequest, decodeTraceRequest } from '../../otlp/decode.js';
+import { decodeLogsRequest, decodeTraceRequest, scanTraceIdsProtobuf } from '../../otlp/decode.js';
 import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.js';
-import { PROJECT_RE, resolveProject } from '../../model/project.js';
-import type { IngestBatch } from '../../component/consumer.js';
+import { PROJECT_ATTRIBUTE, PROJECT_RE, resolveProject } from '../../model/project.js';
+import type { IngestBatch, SpanIdGroup } from '../../component/consumer.js';
 import { KAFKA_PROJECT_HEADER } from './messages.js';
 
 /** What a bus message carries, by its topic. */
@@ -16,6 +16,13 @@ function header(headers: RawHeaders | undefined, name: string): string | undefin
   return first === undefined ? undefined : first.toString();
 }
 
+/** The project header, if any; a message with an invalid one can never be used. */
+function projectHeader(headers: RawHeaders | undefined): string | undefined {
+  const project = header(headers, KAFKA_PROJECT_HEADER);
+  if (project !== undefined && !PROJECT_RE.test(project)) throw new Error(`invalid ${KAFKA_PROJECT_HEADER} header "${project.slice(0, 64)}"`);
+  return project;
+}
+
 /**
  * One bus message back into an ingest batch. Throws when the message can never be used (not OTLP, bad
  * project header): the writer moves such messages to the dead-letter topic. Messages from other OTLP
@@ -24,8 +31,7 @@ function header(headers: RawHeaders | undefined, name: string): string | undefin
  */
 export function decodeBusMessage(signal: BusSignal, value: Buffer | null, headers: RawHeaders | undefined): IngestBatch {
   if (!value) throw new Error('empty message');
-  const project = header(headers, KAFKA_PROJECT_HEADER);
-  if (project !== undefined && !PROJECT_RE.test(project)) throw new Error(`invalid ${KAFKA_PROJECT_HEADER} header "${project.slice(0, 64)}"`);
+  const project = projectHeader(headers);
   const batch: IngestBatch = { spans: [], logs: [] };
   if (signal === 'spans') {
     const { accepted } = validateTraceRequest(decodeTraceRequest(value, 'protobuf'));
@@ -43,4 +49,21 @@ export function decodeBusMessage(signal: BusSignal, value: Buffer | null, header
     }
   }
   return batch;
+}
+
+/**
+ * The spans of a spans-topic message by id only, grouped and assigned to projects exactly as
+ * `decodeBusMessage` would (same throws, same dropped spans and resources), without decoding the rest:
+ * the resource is read only for its project attribute, and only when there is no project header.
+ */
+export function scanBusSpanIds(value: Buffer | null, headers: RawHeaders | undefined): SpanIdGroup[] {
+  if (!value) throw new Error('empty message');
+  const project = projectHeader(headers);
+  const groups: SpanIdGroup[] = [];
+  for (const rs of scanTraceIdsProtobuf(value, project === undefined ? [PROJECT_ATTRIBUTE] : [])) {
+    const p = resolveProject(project, rs.attributes);
+    if (p === null) continue;
+    for (const spans of rs.scopes) groups.push({ project: p, spans });
+  }
+  return groups;
 }

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Evaluator } from '../../evaluate/evaluator.js';
 import { Once, settleBy, type Component, type Deadline } from '../../component/component.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
-import { decodeBusMessage, type RawHeaders } from './decode-message.js';
+import { scanBusSpanIds, type RawHeaders } from './decode-message.js';
 
 type KafkaConsumer = ReturnType<KafkaClient['consumer']>;
 
@@ -51,7 +51,7 @@ export class KafkaEvaluatorSource implements Component {
         for (const m of batch.messages) {
           if (!isRunning() || isStale()) return;
           try {
-            this.evaluator.observe(decodeBusMessage('spans', m.value, m.headers as RawHeaders), { partition: batch.partition, offset: BigInt(m.offset) });
+            this.evaluator.observeIds(scanBusSpanIds(m.value, m.headers as RawHeaders), { partition: batch.partition, offset: BigInt(m.offset) });
           } catch {
             // Undecodable: the writer moves it to the dead-letter topic; nothing to score here.
           }
