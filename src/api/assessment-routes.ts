@@ -12,7 +12,7 @@ import { assessmentView, statsBucketView } from './views.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { parseWith, projectSchema, queryObject, timeParam, traceIdSchema } from './params.js';
-import { parseBucket, type StatsBucket, type StatsParams } from '../query/assessment-stats.js';
+import { parseBucket, type StatsBucket, type StatsParams } from '../assessments/stats.js';
 import type { Route } from './server.js';
 import { z } from 'zod';
 

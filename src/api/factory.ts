@@ -3,7 +3,7 @@ import type { Telemetry } from '../component/telemetry/index.js';
 import type { Readiness } from '../component/telemetry/ops.js';
 import { AssessmentStore } from '../assessments/store.js';
 import type { ClickHouseStore } from '../exporters/clickhouse/store.js';
-import { assessmentStats } from '../query/assessment-stats.js';
+import { assessmentStats } from '../assessments/stats.js';
 import { TraceReader } from '../query/trace-reader.js';
 import { assessmentRoutes } from './assessment-routes.js';
 import type { ApiConfig } from './config.js';

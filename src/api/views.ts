@@ -4,7 +4,7 @@
  */
 import type { AssessmentRecord } from '../assessments/model.js';
 import type { Json } from '../model/genai.js';
-import type { StatsBucket } from '../query/assessment-stats.js';
+import type { StatsBucket } from '../assessments/stats.js';
 import type { LogEventRecord, SpanRecord, TokenTotals, TraceInfoRecord, TraceRecord } from '../query/records.js';
 
 /** Token usage as the API shows it, for a span or summed over a trace. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { assessmentRow, nowNs, type AssessmentRecord } from './model.js';
-import { readAssessmentHistory, readAssessments } from '../query/assessments.js';
+import { readAssessmentHistory, readAssessments } from './read.js';
 import { insertRows } from '../exporters/clickhouse/insert.js';
 
 export type NewAssessment = Omit<AssessmentRecord, 'assessmentId' | 'version' | 'createdTimeNs' | 'lastUpdatedTimeNs' | 'deleted' | 'overrides' | 'valid'> & {

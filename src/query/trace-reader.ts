@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { compileFilter, compileOrderBy } from './filter/index.js';
 import { aggregateTrace, type SpanSummaryRow } from './trace-aggregates.js';
-import { readAssessments, summarizeAssessments } from './assessments.js';
+import { readAssessments, summarizeAssessments } from '../assessments/read.js';
 import { logEventRecord, spanRecords, type SpanEventRow } from './span-records.js';
 import { earlierSpan, placeholderTraceRow, type StoredSpanRow, type StoredTraceRow } from '../exporters/clickhouse/tables.js';
 import type { TraceInfoRecord, TraceRecord } from './records.js';

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Json } from '../model/genai.js';
-import type { AssessmentRecord } from '../assessments/model.js';
+import type { AssessmentRecord } from './model.js';
 import type { StoredAssessmentRow } from '../exporters/clickhouse/tables.js';
 
 /** The `assessments` columns read back (COLUMNS). */
