@@ -84,6 +84,12 @@ export class Metrics {
     labelNames: ['scorer', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly evalAssessmentsRefused = new Counter({
+    name: 'tracehouse_evaluator_assessments_refused_total',
+    help: 'Assessments the store refused as invalid: not retried, not stored',
+    labelNames: ['scorer'] as const,
+    registers: [this.registry],
+  });
   readonly evalOverflow = new Counter({
     name: 'tracehouse_evaluator_overflow_total',
     help: 'Sampled traces not scored because max_pending_traces were already waiting',
