@@ -69,8 +69,8 @@ export class Metrics {
   });
   readonly deadLettered = new Counter({
     name: 'tracehouse_dead_lettered_total',
-    help: 'Kafka messages that could never be decoded, moved to the dead-letter topic',
-    labelNames: ['topic'] as const,
+    help: 'Kafka messages moved to the dead-letter topic, by reason (UNDECODABLE_MESSAGE, or STORE_REJECTED: refused by the store as invalid)',
+    labelNames: ['topic', 'reason'] as const,
     registers: [this.registry],
   });
   readonly evalTracesScored = new Counter({
