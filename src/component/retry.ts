@@ -91,6 +91,21 @@ export function backoffDelay(retry: number, retryAfterMs: number | undefined, ba
   return exp / 2 + random() * (exp / 2);
 }
 
+/** `retry-after-ms` (milliseconds), else `retry-after` in seconds or as an HTTP date; undefined when absent or unreadable. */
+export function retryAfterFromHeaders(headers: Headers, now = Date.now()): number | undefined {
+  const ms = headers.get('retry-after-ms');
+  if (ms !== null && ms.trim() !== '') {
+    const n = Number(ms);
+    if (Number.isFinite(n) && n >= 0) return n;
+  }
+  const ra = headers.get('retry-after');
+  if (ra === null || ra.trim() === '') return undefined;
+  const secs = Number(ra);
+  if (Number.isFinite(secs)) return secs >= 0 ? secs * 1000 : undefined;
+  const date = Date.parse(ra);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
 const realSleep: Sleep = (ms, signal) => sleepFor(ms, undefined, signal ? { signal } : undefined);
 
 /** Runs `attempt` (given the retry number, 0 first) until it resolves or the loop gives up (RetryGaveUp). */

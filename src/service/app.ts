@@ -21,6 +21,7 @@ import { Evaluator } from '../evaluate/evaluator.js';
 import { createScorers } from '../evaluate/scorers/index.js';
 import { Metrics } from '../component/telemetry/metrics.js';
 import { Readiness, TelemetryServer } from '../component/telemetry/ops.js';
+import { startupError } from '../component/errors.js';
 
 export const ROLES = ['receiver', 'writer', 'evaluator', 'api'] as const;
 export type Role = (typeof ROLES)[number];
@@ -35,7 +36,7 @@ export interface RunningApp {
   shutdown(): Promise<void>;
 }
 
-export class RoleConfigError extends Error {
+export class RoleConfigError extends startupError('ROLE_CONFIG_INVALID') {
   override name = 'RoleConfigError';
 }
 

@@ -1,6 +1,8 @@
 /** Which judge failures are worth another try, and how long the server asked to wait; the loop is component/retry. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import type { Backoff, RetryVerdict } from '../../component/retry.js';
+import { retryAfterFromHeaders, type Backoff, type RetryVerdict } from '../../component/retry.js';
+
+export { retryAfterFromHeaders };
 
 export interface BackoffOptions extends Backoff {
   /** Longest Retry-After honoured; a server asking for more is given up on rather than blocking a worker. */
@@ -48,19 +50,4 @@ export function classifyFailure(err: unknown, timeoutMs: number): FailedTry {
     return out;
   }
   return { retryable: false, reason: err instanceof Error ? err.message : String(err), aborted: false };
-}
-
-/** `retry-after-ms` (milliseconds), else `retry-after` in seconds or as an HTTP date; undefined when absent or unreadable. */
-export function retryAfterFromHeaders(headers: Headers, now = Date.now()): number | undefined {
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const n = Number(ms);
-    if (Number.isFinite(n) && n >= 0) return n;
-  }
-  const ra = headers.get('retry-after');
-  if (ra === null || ra.trim() === '') return undefined;
-  const secs = Number(ra);
-  if (Number.isFinite(secs)) return secs >= 0 ? secs * 1000 : undefined;
-  const date = Date.parse(ra);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
