@@ -5,6 +5,7 @@ import { FilterSyntaxError } from '../query/filter/index.js';
 import type { TraceReader } from '../query/trace-reader.js';
 import { toTree, traceDetailView, traceInfoView } from './views.js';
 import { ApiError } from './errors.js';
+import { classifyStoreError } from '../component/errors.js';
 import {
   decodePageToken,
   encodePageToken,
@@ -94,12 +95,11 @@ export class ApiServer implements Component {
     if (err instanceof FilterSyntaxError) {
       return new ApiError('INVALID_FILTER', err.message, { position: err.position, expected: err.expected });
     }
-    const code = (err as { code?: unknown } | null)?.code;
+    // Anything else came from the store: its one classification decides the answer.
+    const e = classifyStoreError(err);
     // ClickHouse rejects an RLIKE pattern that RE2 cannot compile only when the query runs.
-    if (code === '427') return new ApiError('INVALID_FILTER', `invalid regular expression: ${(err as Error).message.split('\n')[0]}`, { expected: 'an RE2 regular expression' });
-    if (typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND)$/.test(code)) {
-      return new ApiError('UNAVAILABLE', `store unavailable: ${(err as Error).message}`);
-    }
+    if (e.code === 'STORE_INVALID_REGEX') return new ApiError('INVALID_FILTER', e.message, { expected: 'an RE2 regular expression' });
+    if (e.code === 'STORE_UNAVAILABLE') return new ApiError('UNAVAILABLE', e.message);
     return new ApiError('INTERNAL', 'internal error');
   }
 

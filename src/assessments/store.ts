@@ -3,6 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { assessmentRow, nowNs, type AssessmentRecord } from './model.js';
 import { readAssessmentHistory, readAssessments } from './read.js';
 import { insertRows } from '../exporters/clickhouse/insert.js';
+import { classifyStoreError } from '../component/errors.js';
 
 export type NewAssessment = Omit<AssessmentRecord, 'assessmentId' | 'version' | 'createdTimeNs' | 'lastUpdatedTimeNs' | 'deleted' | 'overrides' | 'valid'> & {
   valid?: boolean;
@@ -22,8 +23,14 @@ export class AssessmentStore {
     private readonly reader: ClickHouseClient,
   ) {}
 
+  /** Rejects with a classified PipelineError (refused as invalid, or the store unavailable). */
   async insert(records: readonly AssessmentRecord[]): Promise<void> {
-    await insertRows(this.writer, 'assessments', records.map(assessmentRow));
+    const rows = records.map(assessmentRow);
+    try {
+      await insertRows(this.writer, 'assessments', rows);
+    } catch (err) {
+      throw classifyStoreError(err);
+    }
   }
 
   async create(a: NewAssessment, id: string = `a-${randomUUID().replace(/-/g, '')}`): Promise<AssessmentRecord> {

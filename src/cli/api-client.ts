@@ -1,6 +1,26 @@
 /** The few calls the CLI makes to a running tracehouse API, with errors a person can act on. */
+import { retryAfterFromHeaders, type RetryVerdict } from '../component/retry.js';
+
 export class ApiClientError extends Error {
   override name = 'ApiClientError';
+  constructor(
+    message: string,
+    /** HTTP status of the answer; undefined when the API could not be reached. */
+    readonly status?: number,
+    /** The API's stable error code (README "API errors"), when it sent one. */
+    readonly code?: string,
+    /** The wait the API asked for (Retry-After). */
+    readonly retryAfterMs?: number,
+  ) {
+    super(code ? `[${code}] ${message}` : message);
+  }
+}
+
+/** Whether a failed call is worth another try: unreachable, timeouts, throttling and server errors are; other 4xx are not. */
+export function apiVerdict(err: unknown): RetryVerdict {
+  if (!(err instanceof ApiClientError)) return { retryable: false };
+  const s = err.status;
+  return { retryable: s === undefined || s === 408 || s === 429 || s >= 500, retryAfterMs: err.retryAfterMs };
 }
 
 export async function apiRequest<T>(
@@ -29,8 +49,8 @@ export async function apiRequest<T>(
     throw new ApiClientError(`${method} ${url.pathname}: HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`);
   }
   if (!res.ok) {
-    const message = (parsed as { error?: { message?: string } }).error?.message ?? res.statusText;
-    throw new ApiClientError(message);
+    const error = (parsed as { error?: { message?: string; code?: string } }).error;
+    throw new ApiClientError(error?.message ?? res.statusText, res.status, error?.code, retryAfterFromHeaders(res.headers));
   }
   return parsed as T;
 }

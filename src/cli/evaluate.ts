@@ -10,7 +10,8 @@ import { scoreTrace } from '../evaluate/score-trace.js';
 import { createScorers, type ConfiguredScorer } from '../evaluate/scorers/index.js';
 import type { AssessmentRecord } from '../assessments/model.js';
 import { traceRecordFromView, type TraceDetailView } from '../api/views.js';
-import { apiRequest } from './api-client.js';
+import { retry, RetryGaveUp } from '../component/retry.js';
+import { apiRequest, apiVerdict } from './api-client.js';
 import { ProgressBar } from './progress.js';
 import { formatTable } from './table.js';
 
@@ -26,6 +27,9 @@ const optionsSchema = z
     'api-url': z.url().default(process.env.TRACEHOUSE_API_URL ?? 'http://localhost:8080'),
   })
   .strict();
+
+/** Waits between tries of an assessment write: 0.5 s, then 1 s (with jitter). */
+const WRITE_RETRY = { baseMs: 500, maxMs: 5_000 };
 
 /** The scorers file: the same `scorers` list and `judge` settings as the evaluator section of the config. */
 const scorersFileSchema = z.object({ scorers: z.array(scorerConfigSchema).min(1), judge: judgeConfigSchema.prefault({}) }).strict();
@@ -136,19 +140,18 @@ export async function runEvaluateCommand(argv: string[]): Promise<number> {
               ...(r.error ? { error: r.error } : {}),
               ...(r.spanId ? { span_id: r.spanId } : {}),
             };
-            // A verdict cost a judge call: retry a failed write a few times, then report it and go on.
-            for (let attempt = 1; ; attempt++) {
-              try {
-                await apiRequest(api, 'PUT', `/api/v1/traces/${traceId}/assessments/${r.assessmentId}`, { project: o.project }, body);
-                results.push(r);
-                break;
-              } catch (err) {
-                if (attempt >= 3) {
-                  unsaved.push(`${traceId} ${r.name}: ${(err as Error).message}`);
-                  break;
-                }
-                await new Promise((res) => setTimeout(res, 500 * attempt));
-              }
+            // A verdict cost a judge call: retry a failed write a few times (unless the API refused it), then report it and go on.
+            try {
+              await retry(() => apiRequest(api, 'PUT', `/api/v1/traces/${traceId}/assessments/${r.assessmentId}`, { project: o.project }, body), {
+                backoff: WRITE_RETRY,
+                maxRetries: 2,
+                maxRetryAfterMs: 30_000,
+                classify: apiVerdict,
+              });
+              results.push(r);
+            } catch (err) {
+              const last = err instanceof RetryGaveUp ? err.error : err;
+              unsaved.push(`${traceId} ${r.name}: ${(last as Error).message}`);
             }
           }
           bar.update(++done);

@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadConfig, SETTINGS } from '../config/load.js';
+import { loadConfig, SETTINGS } from '../config/load.js';
 import { createLogger } from '../component/telemetry/logger.js';
-import { ROLES, RoleConfigError } from '../service/roles.js';
+import { ROLES } from '../service/roles.js';
 import { Service } from '../service/service.js';
-import { GraphError } from '../service/graph.js';
-import { openStore, StoreSetupError } from '../exporters/clickhouse/client.js';
-import { KafkaSetupError } from '../bus/kafka/client.js';
+import { openStore } from '../exporters/clickhouse/client.js';
+import { formatError, StartupError } from '../component/errors.js';
 import { applyRetention, migrate } from '../exporters/clickhouse/migrate.js';
 import { runTracesCommand } from './traces.js';
 import { runAssessCommand } from './assess.js';
@@ -117,8 +116,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof StoreSetupError || err instanceof RoleConfigError || err instanceof GraphError || err instanceof KafkaSetupError) {
-      process.stderr.write(`tracehouse: ${err.message}\n`);
+    // Configuration and unreachable dependencies: the stable code and the message, no stack.
+    if (err instanceof StartupError) {
+      process.stderr.write(`tracehouse: ${formatError(err)}\n`);
     } else if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`tracehouse: ${(err as Error).message}\nRun "tracehouse --help" for the options.\n`);
     } else {

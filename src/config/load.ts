@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, type Config } from './schema.js';
+import { startupError } from '../component/errors.js';
 
 /**
  * One table drives environment variables, CLI flags and the README's config reference, so the three
@@ -49,7 +50,7 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'log_level', env: 'TRACEHOUSE_LOG_LEVEL', flag: 'log-level', type: 'string', help: 'fatal, error, warn, info, debug, trace or silent' },
 ];
 
-export class ConfigError extends Error {
+export class ConfigError extends startupError('CONFIG_INVALID') {
   override name = 'ConfigError';
 }
 

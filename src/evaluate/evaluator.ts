@@ -11,6 +11,15 @@ import { Limiter } from './limiter.js';
 import { scoreTrace } from './score-trace.js';
 import type { ConfiguredScorer } from './scorers/index.js';
 import type { AssessmentRecord } from '../assessments/model.js';
+import { errorCode } from '../component/errors.js';
+import { retry, RetryGaveUp, type Backoff } from '../component/retry.js';
+
+/** A trace whose scoring failed (the store unreachable) is queued again after this backoff. */
+const SCORING_RETRY: Backoff = { baseMs: 5_000, maxMs: 60_000 };
+/** Writing verdicts (they cost judge calls) is retried sooner and for as long as the evaluator runs. */
+const WRITE_RETRY: Backoff = { baseMs: 500, maxMs: 30_000 };
+/** Writes still get this many tries once shutting down, bounded by the shutdown deadline. */
+const WRITE_TRIES_WHEN_STOPPING = 3;
 
 export interface EvaluatorDeps {
   reader: TraceReader;
@@ -34,6 +43,8 @@ export class Evaluator<P = unknown> implements BatchObserver {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly queuedSince: number[] = [];
   private stopped = false;
+  /** Aborted on shutdown: ends the waits between scoring retries at once. */
+  private readonly stopping = new AbortController();
   /** Seconds to wait for the writer to catch up with a trace before scoring what is there. */
   storeWaitTries = 60;
   private readonly scoring = new Set<PendingTrace<P>>();
@@ -111,32 +122,41 @@ export class Evaluator<P = unknown> implements BatchObserver {
   }
 
   private schedule(trace: PendingTrace<P>): void {
-    const readyAt = Date.now();
-    this.queuedSince.push(readyAt);
+    const { log } = this.deps;
     this.scoring.add(trace);
-    const task = this.traceLimiter
-      .run(async () => {
-        this.queuedSince.splice(this.queuedSince.indexOf(readyAt), 1);
-        await this.scoreOne(trace);
-      })
+    const task = retry(() => this.queueAndScore(trace), {
+      backoff: SCORING_RETRY,
+      signal: this.stopping.signal,
+      running: () => !this.stopped,
+      // The store was unreachable: the trace stays outstanding (never committed past) and is tried again.
+      onRetry: ({ error, delayMs }) =>
+        log.error({ err: (error as Error).message, code: errorCode(error), trace_id: trace.traceId, wait_ms: Math.round(delayMs) }, 'evaluator: scoring failed; will retry'),
+    })
       .then(
         () => {
           this.scoring.delete(trace);
         },
         (err: unknown) => {
-          // The store was unreachable: the trace stays outstanding (never committed past) and is tried again.
-          this.deps.log.error({ err: (err as Error).message, trace_id: trace.traceId }, 'evaluator: scoring failed; will retry');
-          if (!this.stopped) setTimeout(() => this.retry(trace), 5_000).unref();
+          // Stopped: the trace stays outstanding, so the Kafka evaluator scores it after a restart.
+          if (!(err instanceof RetryGaveUp) || err.reason !== 'permanent') return;
+          // Retrying cannot help (the store refused the verdicts as invalid): let the trace go, loudly.
+          log.error({ err: (err.error as Error).message, code: errorCode(err.error), trace_id: trace.traceId }, 'evaluator: scoring failed permanently; not retried');
+          this.scoring.delete(trace);
+          this.onScored?.(trace);
         },
       )
       .finally(() => this.inFlight.delete(task));
     this.inFlight.add(task);
   }
 
-  private retry(trace: PendingTrace<P>): void {
-    if (this.stopped) return;
-    this.scoring.delete(trace);
-    this.schedule(trace);
+  /** One try: waits for a scorer slot, then scores. */
+  private queueAndScore(trace: PendingTrace<P>): Promise<void> {
+    const readyAt = Date.now();
+    this.queuedSince.push(readyAt);
+    return this.traceLimiter.run(async () => {
+      this.queuedSince.splice(this.queuedSince.indexOf(readyAt), 1);
+      await this.scoreOne(trace);
+    });
   }
 
   private async scoreOne(t: PendingTrace<P>): Promise<void> {
@@ -176,23 +196,29 @@ export class Evaluator<P = unknown> implements BatchObserver {
     this.onScored?.(t);
   }
 
-  /** The store may be briefly unavailable: keep the verdicts (they cost judge calls) and retry. */
+  /**
+   * The store may be briefly unavailable: keep the verdicts (they cost judge calls) and retry. Verdicts it
+   * refuses as invalid are counted and not retried: no retry could store them.
+   */
   private async writeWithRetry(records: AssessmentRecord[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.deps.store.insert(records);
-        return;
-      } catch (err) {
-        if (this.stopped && attempt >= 2) throw err;
-        this.deps.log.warn({ err: (err as Error).message, attempt }, 'evaluator: writing assessments failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)));
-      }
+    try {
+      await retry(() => this.deps.store.insert(records), {
+        backoff: WRITE_RETRY,
+        running: (tries) => !this.stopped || tries < WRITE_TRIES_WHEN_STOPPING,
+        onRetry: ({ error, tries }) =>
+          this.deps.log.warn({ err: (error as Error).message, code: errorCode(error), attempt: tries - 1 }, 'evaluator: writing assessments failed; retrying'),
+      });
+    } catch (err) {
+      if (!(err instanceof RetryGaveUp)) throw err;
+      if (err.reason === 'permanent') for (const r of records) this.deps.metrics.evalAssessmentsRefused.inc({ scorer: r.name });
+      throw err.error;
     }
   }
 
   /** Stops taking traces and waits (up to `deadlineMs`) for the ones being scored. */
   async shutdown(deadlineMs = 10_000): Promise<void> {
     this.stopped = true;
+    this.stopping.abort(new Error('the evaluator is shutting down'));
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     const all = Promise.allSettled([...this.inFlight]);

@@ -1,4 +1,5 @@
 import { hasReadyCheck, settleBy, type Component, type Deadline } from '../component/component.js';
+import { startupError } from '../component/errors.js';
 
 /** One node of a pipeline graph: what it needs built and started before it, and how to build it. */
 export interface NodeSpec<Built, K extends keyof Built> {
@@ -17,7 +18,7 @@ export interface BuildContext<Built> {
 
 export type NodeTable<Built> = { readonly [K in keyof Built]: NodeSpec<Built, K> };
 
-export class GraphError extends Error {
+export class GraphError extends startupError('PIPELINE_GRAPH_INVALID') {
   override name = 'GraphError';
 }
 

@@ -1,11 +1,12 @@
 import type { Config } from '../config/schema.js';
+import { startupError } from '../component/errors.js';
 import { evaluatorWanted } from '../evaluate/factory.js';
 import type { NodeId } from './nodes.js';
 
 export const ROLES = ['receiver', 'writer', 'evaluator', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 
-export class RoleConfigError extends Error {
+export class RoleConfigError extends startupError('ROLE_CONFIG_INVALID') {
   override name = 'RoleConfigError';
 }
 

@@ -93,6 +93,7 @@ describe('tracehouse with bad settings', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/store\.kind/);
     expect(r.stderr).toMatch(/embedded/);
+    expect(r.stderr).toMatch(/^tracehouse: \[CONFIG_INVALID\] invalid configuration/);
     const port = spawnSync(process.execPath, [BIN, 'start', '--api-port', 'x'], { encoding: 'utf8', timeout: 30_000 });
     expect(port.status).toBe(1);
     expect(port.stderr).toMatch(/--api-port: api\.port must be an integer/);

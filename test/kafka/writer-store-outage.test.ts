@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load.js';
 import { KafkaWriter, type BatchSink } from '../../src/bus/kafka/writer.js';
 import { KafkaProducerBus } from '../../src/bus/kafka/producer-bus.js';
-import { retryable } from '../../src/component/errors.js';
+import { pipelineError } from '../../src/component/errors.js';
 import type { IngestBatch } from '../../src/component/consumer.js';
 import { Metrics } from '../../src/component/telemetry/metrics.js';
 import { deadlineIn } from '../../src/component/component.js';
@@ -24,7 +24,7 @@ class FlakyStore implements BatchSink {
   async consume(batch: IngestBatch, token: string): Promise<void> {
     if (this.down) {
       this.refused++;
-      throw retryable('store unavailable: connect ECONNREFUSED 127.0.0.1:8123');
+      throw pipelineError('STORE_UNAVAILABLE', 'store unavailable: connect ECONNREFUSED 127.0.0.1:8123');
     }
     for (const g of batch.spans) for (const s of g.spans) this.stored.set(`${s.traceId}/${s.spanId}`, token);
   }

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { API_ERRORS } from '../../src/api/errors.js';
+import { PIPELINE_ERRORS, STARTUP_ERRORS } from '../../src/component/errors.js';
 import { join } from 'node:path';
 import { SETTINGS, loadConfig } from '../../src/config/load.js';
 
@@ -14,6 +15,18 @@ describe('README stays in sync with the code', () => {
     }
     const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \| \d{3} \|/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual(Object.keys(API_ERRORS).sort());
+  });
+
+  it('documents every pipeline and start-up error code with its class and meaning', () => {
+    const expected = [
+      ...Object.entries(PIPELINE_ERRORS).map(([code, { errorClass, description }]) => `| \`${code}\` | ${errorClass} | ${description} |`),
+      ...Object.entries(STARTUP_ERRORS).map(([code, description]) => `| \`${code}\` | start-up | ${description} |`),
+    ];
+    for (const row of expected) expect(readme).toContain(row);
+    const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \| (?:permanent|retryable|throttled|too_large|start-up) \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual([...Object.keys(PIPELINE_ERRORS), ...Object.keys(STARTUP_ERRORS)].sort());
+    // One code, one meaning: no pipeline or start-up code reuses an API code's name.
+    for (const code of documented) expect(Object.keys(API_ERRORS)).not.toContain(code);
   });
 
   it('documents every setting with its environment variable and flag', () => {

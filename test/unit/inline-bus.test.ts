@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InlineBus } from '../../src/bus/inline/bus.js';
 import { countSpans, type Consumer, type IngestBatch } from '../../src/component/consumer.js';
-import { PipelineError, retryable } from '../../src/component/errors.js';
+import { PipelineError, pipelineError } from '../../src/component/errors.js';
 import type { Span } from '../../src/model/otlp.js';
 import { deadlineIn } from '../../src/component/component.js';
 
@@ -100,7 +100,7 @@ describe('InlineBus', () => {
     const bus = new InlineBus(down, { maxItems: 100, maxWaitMs: 1, maxPendingItems: 1000 });
     const acks = [bus.consume(batch(1)), bus.consume(batch(1, 5))];
     await new Promise((r) => setTimeout(r, 10));
-    down.release(0, retryable('store unavailable: connection refused'));
+    down.release(0, pipelineError('STORE_UNAVAILABLE', 'store unavailable: connection refused'));
     for (const a of acks) await expect(a).rejects.toMatchObject({ errorClass: 'retryable' });
     // An unclassified failure is retryable too: never turn an outage into a 400.
     const next = bus.consume(batch(1, 9));

@@ -1,4 +1,4 @@
-import { throttled, PipelineError, retryable } from '../../component/errors.js';
+import { PipelineError, pipelineError } from '../../component/errors.js';
 import { Once, settleBy, type Component, type Deadline, type Factory } from '../../component/component.js';
 import { FanOut, type BatchObserver } from '../../component/fan-out.js';
 import { countLogs, countSpans, NOTHING_REJECTED, type Consumer, type IngestBatch, type PublishOutcome, type Publisher } from '../../component/consumer.js';
@@ -43,11 +43,11 @@ export class InlineBus implements Component, Consumer, Publisher {
   }
 
   consume(batch: IngestBatch): Promise<void> {
-    if (this.closed) return Promise.reject(retryable('shutting down', 1));
+    if (this.closed) return Promise.reject(pipelineError('SHUTTING_DOWN', 'shutting down'));
     const items = countSpans(batch) + countLogs(batch);
     if (items === 0) return Promise.resolve();
     if (this.pendingItems > 0 && this.pendingItems + items > this.opts.maxPendingItems) {
-      return Promise.reject(throttled(`write queue full (${this.pendingItems} items waiting)`, 1));
+      return Promise.reject(pipelineError('QUEUE_FULL', `write queue full (${this.pendingItems} items waiting)`));
     }
     this.pending.spans.push(...batch.spans);
     this.pending.logs.push(...batch.logs);
@@ -75,7 +75,7 @@ export class InlineBus implements Component, Consumer, Publisher {
     this.writing = this.downstream.consume(batch).then(
       () => waiters.forEach((w) => w.resolve()),
       (err: unknown) => {
-        const e = err instanceof PipelineError ? err : retryable(`write failed: ${String(err)}`);
+        const e = err instanceof PipelineError ? err : pipelineError('WRITE_FAILED', `write failed: ${String(err)}`, { cause: err });
         waiters.forEach((w) => w.reject(e));
       },
     ).finally(() => {

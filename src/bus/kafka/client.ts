@@ -1,6 +1,7 @@
 import kafkajs, { type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from './config.js';
+import { startupError } from '../../component/errors.js';
 
 const { Kafka, logLevel } = kafkajs;
 export type { KafkaConfig };
@@ -46,7 +47,7 @@ export function createKafka(cfg: KafkaConfig, log: Logger, role: string): KafkaC
   });
 }
 
-export class KafkaSetupError extends Error {
+export class KafkaSetupError extends startupError('KAFKA_UNREACHABLE') {
   override name = 'KafkaSetupError';
 }
 

@@ -1,10 +1,11 @@
 import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
-import { permanent, retryable, throttled } from '../../component/errors.js';
+import { pipelineError, type PipelineError } from '../../component/errors.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { Once, settleBy, type Component, type Deadline, type ReadyCheck } from '../../component/component.js';
 import type { IngestBatch, PublishOutcome, Publisher } from '../../component/consumer.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
+import { classifyKafkaError } from './errors.js';
 import { logMessages, spanMessages, type OutMessage } from './messages.js';
 
 const { CompressionTypes } = kafkajs;
@@ -43,7 +44,7 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
 
   async publish(batch: IngestBatch): Promise<PublishOutcome> {
     const producer = this.producer;
-    if (!producer) throw retryable('the Kafka producer is not connected', 1);
+    if (!producer) throw pipelineError('BUS_UNAVAILABLE', 'the Kafka producer is not connected');
     const spans = spanMessages(batch.spans, this.cfg.max_message_bytes);
     const logs = logMessages(batch.logs, this.cfg.max_message_bytes);
     const topicMessages: Array<{ topic: string; messages: OutMessage[] }> = [];
@@ -55,29 +56,29 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
     let bytes = 0;
     for (const t of topicMessages) for (const m of t.messages) bytes += m.value.length;
     if (this.inflightBytes > 0 && this.inflightBytes + bytes > this.cfg.max_inflight_bytes) {
-      throw throttled(`Kafka is behind: ${this.inflightBytes} bytes are waiting for acknowledgement`, 2);
+      throw pipelineError('BUS_BEHIND', `Kafka is behind: ${this.inflightBytes} bytes are waiting for acknowledgement`, { retryAfterSeconds: 2 });
     }
     // The bytes stay counted until Kafka answers, even after this request has timed out: they are in memory.
     this.inflightBytes += bytes;
     this.metrics.busInflightBytes.set(this.inflightBytes);
     const send = this.sendInRequests(producer, topicMessages)
+      .catch((err: unknown) => {
+        throw classifyKafkaError(err, this.cfg.max_message_bytes);
+      })
       .finally(() => {
         this.inflightBytes -= bytes;
         this.metrics.busInflightBytes.set(this.inflightBytes);
       });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(retryable(`Kafka did not acknowledge within ${this.cfg.produce_timeout_ms} ms`, 5)), this.cfg.produce_timeout_ms);
+      timer = setTimeout(() => reject(pipelineError('BUS_TIMEOUT', `Kafka did not acknowledge within ${this.cfg.produce_timeout_ms} ms`, { retryAfterSeconds: 5 })), this.cfg.produce_timeout_ms);
     });
     try {
       await Promise.race([send, timeout]);
     } catch (err) {
-      if ((err as { type?: string }).type === 'MESSAGE_TOO_LARGE') {
-        throw permanent(`Kafka refused a message as too large: raise the topic's max.message.bytes to bus.kafka.max_message_bytes (${this.cfg.max_message_bytes})`);
-      }
-      if (err instanceof Error && err.name === 'PipelineError') throw err;
-      this.log.warn({ err: (err as Error).message }, 'kafka produce failed');
-      throw retryable(`Kafka unavailable: ${(err as Error).message}`, 5);
+      // Both sides of the race reject with classified errors; only Kafka's own failures are worth a log line.
+      if ((err as PipelineError).code === 'BUS_UNAVAILABLE') this.log.warn({ err: ((err as PipelineError).cause as Error | undefined)?.message }, 'kafka produce failed');
+      throw err;
     } finally {
       clearTimeout(timer);
       send.catch(() => undefined);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { PipelineError, classifyStoreError } from '../../component/errors.js';
+import { classifyStoreError, errorCode, type PipelineError, type PipelineErrorCode } from '../../component/errors.js';
+import { pipelineVerdict, retry, RetryGaveUp, type Backoff, type Sleep } from '../../component/retry.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { Once, settleBy, type Component, type Deadline, type ReadyCheck } from '../../component/component.js';
 import { countLogs, countSpans, type IngestBatch } from '../../component/consumer.js';
@@ -24,13 +25,24 @@ export interface KafkaWriterOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** While the store or the dead-letter topic is unavailable the writer waits this long between tries. */
+const STORE_RETRY: Backoff = { baseMs: 250, maxMs: 30_000 };
+
+/** A message that goes to the dead-letter topic instead of the store, and why. */
+interface DeadLetter {
+  message: KafkaMessage;
+  error: string;
+  code: PipelineErrorCode;
+}
+
 /**
  * The write side of the Kafka bus: a consumer group that decodes, normalizes and inserts, committing
  * offsets only after ClickHouse accepted the rows. Each insert carries a deduplication token made of
  * topic, partition and offset range, so a batch re-delivered after a crash is not stored twice; rows
  * re-sent by clients fold at query time. While the store is down it retries with backoff (heartbeating,
- * committing nothing); a message that can never be decoded goes to the dead-letter topic with the error
- * in a header, and the partition moves on.
+ * committing nothing). A message that can never be decoded, and a batch the store refuses as invalid, go
+ * to the dead-letter topic with the reason in a header, and only then is the partition moved on: nothing
+ * acknowledged is dropped in silence.
  */
 export class KafkaWriter implements Component, ReadyCheck {
   private readonly stopping = new Once();
@@ -90,18 +102,29 @@ export class KafkaWriter implements Component, ReadyCheck {
     let items = 0;
     let first: string | null = null;
     let last: string | null = null;
-    const poison: Array<{ message: KafkaMessage; error: string }> = [];
+    /** The messages decoded into `chunk`: what goes to the dead-letter topic if the store refuses it. */
+    let decoded: KafkaMessage[] = [];
+    const poison: DeadLetter[] = [];
 
     const flush = async (): Promise<boolean> => {
       if (last === null || first === null) return true;
       const token = `${batch.topic}:${batch.partition}:${first}-${last}`;
-      if (!(await this.insertWithRetry(chunk, token, p))) return false;
-      if (poison.length && !(await this.deadLetter(batch.topic, batch.partition, poison.splice(0)))) return false;
+      const outcome = await this.insertWithRetry(chunk, token, p);
+      if (outcome === 'stopping') return false;
+      if (outcome !== 'stored') {
+        this.log.error({ err: outcome.message, code: outcome.code, token, messages: decoded.length }, 'writer: the store refused a batch as invalid; dead-lettering it');
+        const error = `the store refused the batch ${token}: ${outcome.message}`;
+        poison.push(...decoded.map((message) => ({ message, error, code: outcome.code })));
+      }
+      // Dead-lettered before anything is committed: if that fails, the partition waits and retries.
+      if (poison.length && !(await this.deadLetter(batch.topic, batch.partition, poison, p))) return false;
+      poison.length = 0;
       p.resolveOffset(last);
       await p.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }] });
-      this.observer?.observe(chunk);
+      if (outcome === 'stored') this.observer?.observe(chunk);
       chunk = { spans: [], logs: [] };
       items = 0;
+      decoded = [];
       first = last = null;
       return true;
     };
@@ -109,12 +132,13 @@ export class KafkaWriter implements Component, ReadyCheck {
     for (const message of batch.messages) {
       if (!p.isRunning() || p.isStale()) return;
       try {
-        const decoded = decodeBusMessage(signal, message.value, message.headers as RawHeaders);
-        chunk.spans.push(...decoded.spans);
-        chunk.logs.push(...decoded.logs);
-        items += countSpans(decoded) + countLogs(decoded);
+        const part = decodeBusMessage(signal, message.value, message.headers as RawHeaders);
+        chunk.spans.push(...part.spans);
+        chunk.logs.push(...part.logs);
+        items += countSpans(part) + countLogs(part);
+        decoded.push(message);
       } catch (err) {
-        poison.push({ message, error: (err as Error).message });
+        poison.push({ message, error: (err as Error).message, code: 'UNDECODABLE_MESSAGE' });
       }
       first ??= message.offset;
       last = message.offset;
@@ -125,54 +149,80 @@ export class KafkaWriter implements Component, ReadyCheck {
     this.metrics.consumerLag.set({ group: this.groupId, topic: batch.topic, partition: String(batch.partition) }, Number.isFinite(lag) ? lag : 0);
   }
 
-  /** Retries until the store takes the rows; false when the consumer is stopping (nothing committed). */
-  private async insertWithRetry(chunk: IngestBatch, token: string, p: EachBatch): Promise<boolean> {
-    if (chunk.spans.length === 0 && chunk.logs.length === 0) return true;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.store.consume(chunk, token);
-        return true;
-      } catch (err) {
-        const e = err instanceof PipelineError ? err : classifyStoreError(err);
-        if (e.errorClass === 'permanent') {
-          // Our own rows were refused: nothing retrying can change. Keep the partition moving, loudly.
-          this.log.error({ err: e.message, token }, 'writer: the store refused a batch as invalid; skipping it');
-          return true;
-        }
-        if (!p.isRunning() || p.isStale()) return false;
-        const wait = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
-        this.log.warn({ err: e.message, attempt, wait_ms: wait }, 'writer: store unavailable; retrying');
-        const until = Date.now() + wait;
-        while (Date.now() < until) {
-          await p.heartbeat().catch(() => undefined);
-          if (!p.isRunning()) return false;
-          await sleep(Math.min(1_000, until - Date.now()));
-        }
+  /** Waits `ms` in slices, heartbeating so the group keeps the partition; returns early when the consumer stops. */
+  private heartbeatingSleep(p: EachBatch): Sleep {
+    return async (ms) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        await p.heartbeat().catch(() => undefined);
+        if (!p.isRunning()) return;
+        await sleep(Math.min(1_000, until - Date.now()));
       }
+    };
+  }
+
+  /**
+   * Retries until the store takes the rows. 'stopping' when the consumer stops first (nothing committed);
+   * the store's error when it refused the rows as invalid (no retry can change that).
+   */
+  private async insertWithRetry(chunk: IngestBatch, token: string, p: EachBatch): Promise<'stored' | 'stopping' | PipelineError> {
+    if (chunk.spans.length === 0 && chunk.logs.length === 0) return 'stored';
+    try {
+      await retry(() => this.store.consume(chunk, token), {
+        backoff: STORE_RETRY,
+        // The consume edge rejects with classified errors; anything else is classified here, once.
+        classify: (err) => pipelineVerdict(classifyStoreError(err)),
+        running: () => p.isRunning() && !p.isStale(),
+        sleep: this.heartbeatingSleep(p),
+        onRetry: ({ error, tries, delayMs }) =>
+          this.log.warn({ err: (error as Error).message, code: errorCode(classifyStoreError(error)), attempt: tries - 1, wait_ms: Math.round(delayMs) }, 'writer: store unavailable; retrying'),
+      });
+      return 'stored';
+    } catch (err) {
+      if (err instanceof RetryGaveUp && err.reason === 'permanent') return classifyStoreError(err.error);
+      if (err instanceof RetryGaveUp) return 'stopping';
+      throw err;
     }
   }
 
-  private async deadLetter(topic: string, partition: number, items: Array<{ message: KafkaMessage; error: string }>): Promise<boolean> {
+  /** Produces `items` to the dead-letter topic, retrying while it fails; false when the consumer stops first. */
+  private async deadLetter(topic: string, partition: number, items: readonly DeadLetter[], p: EachBatch): Promise<boolean> {
     try {
-      await this.dlq?.send({
-        topic: this.cfg.topics.dead_letter,
-        acks: -1,
-        messages: items.map(({ message, error }) => ({
-          key: message.key,
-          value: message.value,
-          headers: {
-            ...(message.headers as Record<string, Buffer | string>),
-            'tracehouse-error': error.slice(0, 1000),
-            'tracehouse-source': `${topic}/${partition}/${message.offset}`,
-          },
-        })),
-      });
+      await retry(
+        async () => {
+          const dlq = this.dlq;
+          if (!dlq) throw new Error('the dead-letter producer is closed');
+          await dlq.send({
+            topic: this.cfg.topics.dead_letter,
+            acks: -1,
+            messages: items.map(({ message, error, code }) => ({
+              key: message.key,
+              value: message.value,
+              headers: {
+                ...(message.headers as Record<string, Buffer | string>),
+                'tracehouse-error': error.slice(0, 1000),
+                'tracehouse-error-code': code,
+                'tracehouse-source': `${topic}/${partition}/${message.offset}`,
+              },
+            })),
+          });
+        },
+        {
+          backoff: STORE_RETRY,
+          classify: () => ({ retryable: true }),
+          running: () => p.isRunning() && !p.isStale(),
+          sleep: this.heartbeatingSleep(p),
+          onRetry: ({ error, tries }) => this.log.warn({ err: (error as Error).message, attempt: tries - 1 }, 'writer: dead-letter produce failed; retrying, nothing committed'),
+        },
+      );
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'writer: dead-letter produce failed; will retry the batch');
-      return false;
+      if (err instanceof RetryGaveUp) return false;
+      throw err;
     }
-    this.metrics.deadLettered.inc({ topic }, items.length);
-    this.log.warn({ count: items.length, first_error: items[0]?.error }, 'writer: undecodable messages moved to the dead-letter topic');
+    const counts = new Map<DeadLetter['code'], number>();
+    for (const { code } of items) counts.set(code, (counts.get(code) ?? 0) + 1);
+    for (const [reason, n] of counts) this.metrics.deadLettered.inc({ topic, reason }, n);
+    this.log.warn({ count: items.length, first_error: items[0]?.error, code: items[0]?.code }, 'writer: messages moved to the dead-letter topic');
     return true;
   }
 

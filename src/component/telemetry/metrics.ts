@@ -69,8 +69,8 @@ export class Metrics {
   });
   readonly deadLettered = new Counter({
     name: 'tracehouse_dead_lettered_total',
-    help: 'Kafka messages that could never be decoded, moved to the dead-letter topic',
-    labelNames: ['topic'] as const,
+    help: 'Kafka messages moved to the dead-letter topic, by reason (UNDECODABLE_MESSAGE, or STORE_REJECTED: refused by the store as invalid)',
+    labelNames: ['topic', 'reason'] as const,
     registers: [this.registry],
   });
   readonly evalTracesScored = new Counter({
@@ -82,6 +82,12 @@ export class Metrics {
     name: 'tracehouse_evaluator_assessments_total',
     help: 'Assessments written by scorers, by scorer and outcome (ok or error)',
     labelNames: ['scorer', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly evalAssessmentsRefused = new Counter({
+    name: 'tracehouse_evaluator_assessments_refused_total',
+    help: 'Assessments the store refused as invalid: not retried, not stored',
+    labelNames: ['scorer'] as const,
     registers: [this.registry],
   });
   readonly evalOverflow = new Counter({

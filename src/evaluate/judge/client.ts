@@ -2,16 +2,16 @@
  * The LLM judge client: one yes/no verdict with a rationale per call, over an OpenAI-compatible chat API, with
  * the retries, rate limit and cost accounting that online evaluation needs.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import { z } from 'zod';
+import { retry, RetryGaveUp } from '../../component/retry.js';
 import type { JudgeConfig } from '../config.js';
 import type { JudgeUsage } from '../scorers/types.js';
 import { JudgeError } from './errors.js';
 import { parseJudgeReply, type Verdict } from './parse.js';
 import { costUsd, priceFor } from './prices.js';
 import { RpmLimiter } from './rate-limit.js';
-import { backoffDelay, classifyFailure, DEFAULT_BACKOFF, type BackoffOptions, type FailedTry } from './retry.js';
+import { classifyFailure, DEFAULT_BACKOFF, type BackoffOptions, type FailedTry } from './retry.js';
 
 export { JudgeError } from './errors.js';
 export type { Verdict } from './parse.js';
@@ -147,54 +147,60 @@ export class JudgeClient {
   async judge(req: JudgeRequest, signal?: AbortSignal): Promise<Judgement> {
     const { name } = parseJudgeModel(req.model);
     const items = req.items ?? 0;
+    // HTTP tries, renegotiated parameters included; the retry loop counts only failed rounds.
     let tries = 0;
-    let retries = 0;
-    for (;;) {
-      await this.limiter.acquire(name, signal);
-      tries++;
-      const started = performance.now();
-      let raw: unknown;
-      try {
-        raw = await this.openai.chat.completions.create(this.body(req, name, items), {
+    let started = 0;
+    let raw: unknown;
+    try {
+      raw = await retry(
+        async () => {
+          for (;;) {
+            await this.limiter.acquire(name, signal);
+            tries++;
+            started = performance.now();
+            try {
+              return await this.openai.chat.completions.create(this.body(req, name, items), {
+                ...(signal ? { signal } : {}),
+                timeout: this.cfg.timeout_ms,
+                maxRetries: 0,
+              });
+            } catch (err) {
+              // A rejected parameter is renegotiated at once; each can be dropped only once, so this cannot loop.
+              if (err instanceof OpenAI.APIError && err.status === 400 && this.dropRejectedParam(name, err)) continue;
+              throw err;
+            }
+          }
+        },
+        {
+          backoff: this.backoff,
+          maxRetries: this.cfg.max_retries,
+          maxRetryAfterMs: this.backoff.maxRetryAfterMs,
+          classify: (err) => classifyFailure(err, this.cfg.timeout_ms),
+          random: this.random,
           ...(signal ? { signal } : {}),
-          timeout: this.cfg.timeout_ms,
-          maxRetries: 0,
-        });
-      } catch (err) {
-        const failure = classifyFailure(err, this.cfg.timeout_ms);
-        if (failure.aborted || signal?.aborted) throw signal?.reason ?? err;
-        // A rejected parameter is renegotiated at once; each can be dropped only once, so this cannot loop.
-        if (failure.status === 400 && this.dropRejectedParam(name, err)) continue;
-        const giveUp = this.giveUpReason(failure, retries);
-        if (giveUp !== undefined) {
-          throw new JudgeError(`judge ${req.model} failed ${tries === 1 ? 'on its only try' : `after ${tries} tries`}: ${giveUp}`, {
-            retryable: failure.retryable,
-            ...(failure.status !== undefined ? { status: failure.status } : {}),
-            attempts: tries,
-            cause: err,
-          });
-        }
-        try {
-          await sleep(backoffDelay(retries, failure.retryAfterMs, this.backoff, this.random), undefined, signal ? { signal } : undefined);
-        } catch (sleepErr) {
-          // Same contract as an abort during the call: the caller sees its own reason.
-          throw signal?.reason ?? sleepErr;
-        }
-        retries++;
-        continue;
-      }
-      return this.read(req, name, items, raw, Math.round(performance.now() - started), tries);
+        },
+      );
+    } catch (err) {
+      // Anything but a give-up is the signal's reason (aborted during a call, a wait or the rate limit).
+      if (!(err instanceof RetryGaveUp)) throw err;
+      const failure = err.verdict as FailedTry;
+      if (failure.aborted || signal?.aborted) throw signal?.reason ?? err.error;
+      throw new JudgeError(`judge ${req.model} failed ${tries === 1 ? 'on its only try' : `after ${tries} tries`}: ${this.giveUpReason(failure, err.reason)}`, {
+        retryable: failure.retryable,
+        ...(failure.status !== undefined ? { status: failure.status } : {}),
+        attempts: tries,
+        cause: err.error,
+      });
     }
+    return this.read(req, name, items, raw, Math.round(performance.now() - started), tries);
   }
 
-  /** undefined when the failure should be retried; otherwise what to report. */
-  private giveUpReason(f: FailedTry, retries: number): string | undefined {
-    if (!f.retryable) return f.reason;
-    if (retries >= this.cfg.max_retries) return f.reason;
-    if (f.retryAfterMs !== undefined && f.retryAfterMs > this.backoff.maxRetryAfterMs) {
+  /** What to report when the retry loop gave up. */
+  private giveUpReason(f: FailedTry, why: RetryGaveUp['reason']): string {
+    if (why === 'retry_after' && f.retryAfterMs !== undefined) {
       return `${f.reason} (server asked to retry after ${Math.ceil(f.retryAfterMs / 1000)} s, longer than the ${this.backoff.maxRetryAfterMs / 1000} s the judge waits)`;
     }
-    return undefined;
+    return f.reason;
   }
 
   private body(req: JudgeRequest, name: string, items: number): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming {

@@ -1,11 +1,10 @@
-/** When and how long to wait before trying a judge call again. */
+/** Which judge failures are worth another try, and how long the server asked to wait; the loop is component/retry. */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { retryAfterFromHeaders, type Backoff, type RetryVerdict } from '../../component/retry.js';
 
-export interface BackoffOptions {
-  /** First backoff, doubled on each retry. */
-  baseMs: number;
-  /** Ceiling of the exponential part. */
-  maxMs: number;
+export { retryAfterFromHeaders };
+
+export interface BackoffOptions extends Backoff {
   /** Longest Retry-After honoured; a server asking for more is given up on rather than blocking a worker. */
   maxRetryAfterMs: number;
 }
@@ -13,7 +12,7 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 10_000, maxRetryAfterMs: 60_000 };
 
 /** What one failed try means for the loop. */
-export interface FailedTry {
+export interface FailedTry extends RetryVerdict {
   retryable: boolean;
   /** Why it failed, for the final error message. */
   reason: string;
@@ -51,30 +50,4 @@ export function classifyFailure(err: unknown, timeoutMs: number): FailedTry {
     return out;
   }
   return { retryable: false, reason: err instanceof Error ? err.message : String(err), aborted: false };
-}
-
-/** `retry-after-ms` (milliseconds), else `retry-after` in seconds or as an HTTP date; undefined when absent or unreadable. */
-export function retryAfterFromHeaders(headers: Headers, now = Date.now()): number | undefined {
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '') {
-    const n = Number(ms);
-    if (Number.isFinite(n) && n >= 0) return n;
-  }
-  const ra = headers.get('retry-after');
-  if (ra === null || ra.trim() === '') return undefined;
-  const secs = Number(ra);
-  if (Number.isFinite(secs)) return secs >= 0 ? secs * 1000 : undefined;
-  const date = Date.parse(ra);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-/**
- * Wait before retry number `retry` (0 for the first). A server's Retry-After is honoured as a floor with a little
- * jitter on top so that callers it throttled together do not come back together; otherwise exponential backoff
- * with "equal jitter" (half fixed, half random), which keeps the growth while spreading the callers.
- */
-export function backoffDelay(retry: number, retryAfterMs: number | undefined, opts: BackoffOptions, random: () => number): number {
-  if (retryAfterMs !== undefined) return retryAfterMs + random() * Math.min(250, retryAfterMs * 0.1);
-  const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** retry);
-  return exp / 2 + random() * (exp / 2);
 }

@@ -1,5 +1,6 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { StoreConfig } from './config.js';
+import { startupError } from '../../component/errors.js';
 
 /**
  * The store is two @clickhouse/client instances over the same data: one for inserts, one for reads.
@@ -13,7 +14,7 @@ export interface Store {
   close(): Promise<void>;
 }
 
-export class StoreSetupError extends Error {
+export class StoreSetupError extends startupError('STORE_SETUP_FAILED') {
   override name = 'StoreSetupError';
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate, inflateRaw } from 'node:zlib';
-import { permanent, tooLarge, PipelineError } from '../../component/errors.js';
+import { PipelineError, pipelineError } from '../../component/errors.js';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -18,7 +18,7 @@ export class UnsupportedEncodingError extends Error {
  */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(`request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+  if (Number.isFinite(declared) && declared > limit) throw pipelineError('TOO_LARGE', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
   if (!['identity', 'gzip', 'x-gzip', 'deflate', ''].includes(encoding)) {
     throw new UnsupportedEncodingError(`unsupported Content-Encoding "${encoding}": use gzip, deflate or none`);
@@ -28,7 +28,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > limit) throw tooLarge(`request body exceeds the limit of ${limit} bytes`);
+    if (size > limit) throw pipelineError('TOO_LARGE', `request body exceeds the limit of ${limit} bytes`);
     chunks.push(chunk);
   }
   const raw = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
@@ -42,9 +42,9 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     return await gunzipAsync(raw, { maxOutputLength: limit });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-      throw tooLarge(`decompressed request body exceeds the limit of ${limit} bytes`);
+      throw pipelineError('TOO_LARGE', `decompressed request body exceeds the limit of ${limit} bytes`);
     }
     if (err instanceof PipelineError) throw err;
-    throw permanent(`cannot decompress ${encoding} body: ${(err as Error).message}`);
+    throw pipelineError('INVALID_BODY', `cannot decompress ${encoding} body: ${(err as Error).message}`, { cause: err });
   }
 }

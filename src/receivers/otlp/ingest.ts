@@ -1,4 +1,4 @@
-import { permanent, retryable } from '../../component/errors.js';
+import { pipelineError } from '../../component/errors.js';
 import type { LogGroup, Publisher, SpanGroup } from '../../component/consumer.js';
 import { decodeLogsRequest, decodeTraceRequest } from '../../otlp/decode.js';
 import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.js';
@@ -20,7 +20,7 @@ export interface ExportOutcome {
 
 export function checkProjectName(name: string, origin: string): string {
   if (!PROJECT_RE.test(name)) {
-    throw permanent(`${origin} "${name.slice(0, 64)}" is not a valid project name: use ${PROJECT_RULE}`);
+    throw pipelineError('INVALID_PROJECT', `${origin} "${name.slice(0, 64)}" is not a valid project name: use ${PROJECT_RULE}`);
   }
   return name;
 }
@@ -44,7 +44,7 @@ export class IngestHandler {
   }
 
   async handle(signal: OtlpSignal, body: Buffer, format: WireFormat, projectHeader: string | undefined, transport: string): Promise<ExportOutcome> {
-    if (this.draining) throw retryable('server is shutting down', 1);
+    if (this.draining) throw pipelineError('SHUTTING_DOWN', 'server is shutting down');
     const header = projectHeader === undefined || projectHeader === '' ? undefined : checkProjectName(projectHeader, `header ${OTLP_PROJECT_HEADER}`);
     return signal === 'traces' ? this.traces(body, format, header, transport) : this.logs(body, format, header, transport);
   }
