@@ -135,7 +135,13 @@ class Rng {
 }
 
 const CUSTOMERS = ['Acme Corp', 'TechStart', 'Global Retail', 'Initech', 'Umbrella', 'Hooli', 'Stark Industries', 'Wayne Enterprises'];
-const ASKS = ['Follow up after product demo', 'Check on support ticket status', 'Send quarterly review summary', 'Ask about renewal', 'Explain the new pricing'];
+const ASKS = [
+  'Follow up after product demo',
+  'Check on support ticket status',
+  'Send quarterly review summary',
+  'Ask about renewal',
+  'Explain the new pricing',
+];
 const resource = resourceFromAttributes({ 'service.name': 'sales-email', 'tracehouse.project': PROJECT });
 const hr = (ms: number): HrTime => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
 
@@ -266,16 +272,29 @@ async function runOnce(concurrency: number, stub: JudgeStub): Promise<RunReport>
     }),
   );
   const args = [
-    'start', '--config', configFile, '--data-dir', join(dir, 'chdb'),
-    '--http-port', String(httpPort), '--api-port', String(apiPort), '--grpc-enabled', 'false',
-    '--http-host', '127.0.0.1', '--api-host', '127.0.0.1', '--log-level', 'warn',
+    'start',
+    '--config',
+    configFile,
+    '--data-dir',
+    join(dir, 'chdb'),
+    '--http-port',
+    String(httpPort),
+    '--api-port',
+    String(apiPort),
+    '--grpc-enabled',
+    'false',
+    '--http-host',
+    '127.0.0.1',
+    '--api-host',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
   ];
   const api = `http://127.0.0.1:${apiPort}`;
   const server = await startProc(args, `${api}/readyz`, [], { OPENAI_API_KEY: '', OPENAI_BASE_URL: '' });
   const pid = server.pid;
   const callsBefore = stub.calls.length;
   try {
-
     const rng = new Rng(Number(values.seed) + concurrency);
     const incomingPerSec = sampledPerMin / 60 / sampleRate;
     const traces: Array<{ traceId: string; endMs: number; sampled: boolean }> = [];
@@ -304,12 +323,18 @@ async function runOnce(concurrency: number, stub: JudgeStub): Promise<RunReport>
         const batch = Array.from({ length: due }, () => makeTrace(rng, now));
         for (const b of batch) traces.push({ traceId: b.traceId, endMs: now, sampled: isSampled(b.traceId, sampleRate) });
         sent += due;
-        await post(httpPort, batch.flatMap((b) => b.spans));
+        await post(
+          httpPort,
+          batch.flatMap((b) => b.spans),
+        );
       }
       if (Date.now() - lastReport >= 15_000) {
         lastReport = Date.now();
         const s = samples[samples.length - 1];
-        if (s) log(`    t=${fmt((Date.now() - t0) / 1000)} s  sent ${sent}  scored ${s.scored - m0.scored}  lag ${fmt(s.lag, 1)} s  queued ${s.queued}  pending ${s.pending}`);
+        if (s)
+          log(
+            `    t=${fmt((Date.now() - t0) / 1000)} s  sent ${sent}  scored ${s.scored - m0.scored}  lag ${fmt(s.lag, 1)} s  queued ${s.queued}  pending ${s.pending}`,
+          );
       }
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -86,7 +86,10 @@ function spansIn(msgs: readonly Message[]): number {
 }
 
 const results: SetResult[] = [];
-for (const [set, msgs] of [['producer', producer], ['collector', collector]] as const) {
+for (const [set, msgs] of [
+  ['producer', producer],
+  ['collector', collector],
+] as const) {
   const ms = { decode: [] as number[], scan: [] as number[] };
   for (let i = 0; i < warmup + rounds; i++) {
     for (const name of i % 2 === 0 ? (['decode', 'scan'] as const) : (['scan', 'decode'] as const)) {

@@ -20,7 +20,6 @@ import { ROOT, cpuSeconds, ensureBuilt, freePort, metric, peakRss, sendAll as se
 import { fmt, machineLine, mb, percentile } from './lib/stats.js';
 import { buildWorkload, warmupOf, type Workload } from './lib/workload.js';
 
-
 const PROJECT = 'bench';
 
 const { values } = parseArgs({
@@ -105,16 +104,31 @@ async function main(): Promise<void> {
   const { bodies, spans, traces } = buildWorkload(workload);
   const warm = buildWorkload(warmupOf(workload, warmupRequests));
   const bodyBytes = bodies.reduce((n, b) => n + b.length, 0);
-  log(`generated ${fmt(spans)} spans (${traces.length} traces) in ${bodies.length} requests, ${fmt(mb(bodyBytes), 1)} MB, in ${fmt(performance.now() - g0)} ms`);
+  log(
+    `generated ${fmt(spans)} spans (${traces.length} traces) in ${bodies.length} requests, ${fmt(mb(bodyBytes), 1)} MB, in ${fmt(performance.now() - g0)} ms`,
+  );
 
   const dataDir = mkdtempSync(join(tmpdir(), 'tracehouse-ingest-'));
   const [httpPort, grpcPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
   const args = [
-    'start', '--data-dir', dataDir,
-    '--http-port', String(httpPort), '--grpc-port', String(grpcPort), '--api-port', String(apiPort),
-    '--http-host', '127.0.0.1', '--grpc-host', '127.0.0.1', '--api-host', '127.0.0.1',
-    '--log-level', 'warn',
+    'start',
+    '--data-dir',
+    dataDir,
+    '--http-port',
+    String(httpPort),
+    '--grpc-port',
+    String(grpcPort),
+    '--api-port',
+    String(apiPort),
+    '--http-host',
+    '127.0.0.1',
+    '--grpc-host',
+    '127.0.0.1',
+    '--api-host',
+    '127.0.0.1',
+    '--log-level',
+    'warn',
     ...(values['batch-max-spans'] ? ['--batch-max-spans', values['batch-max-spans']] : []),
     ...(values['batch-max-wait-ms'] ? ['--batch-max-wait-ms', values['batch-max-wait-ms']] : []),
   ];
@@ -155,7 +169,12 @@ async function main(): Promise<void> {
       serverCpuSecondsPer100k: ((cpu1 - cpu0) / spans) * 100_000,
       serverCpuUtilization: (cpu1 - cpu0) / (run.wallMs / 1000),
       serverPeakRssBytes: rss,
-      latencyMs: { p50: percentile(run.latenciesMs, 50), p95: percentile(run.latenciesMs, 95), p99: percentile(run.latenciesMs, 99), max: percentile(run.latenciesMs, 100) },
+      latencyMs: {
+        p50: percentile(run.latenciesMs, 50),
+        p95: percentile(run.latenciesMs, 95),
+        p99: percentile(run.latenciesMs, 99),
+        max: percentile(run.latenciesMs, 100),
+      },
       retries: run.retries,
       server: { spansWritten: written, writeBatches: inserts, avgBatchSpans: avgBatch },
       verify: { ...count, expectedTraces: traces.length, ok: count.spans === spans && count.traces === traces.length },
@@ -172,7 +191,17 @@ async function main(): Promise<void> {
     log(`ceiling: inserting the same rows in a separate process, batches of ${batches.join(' and ')}…`);
     const c = spawnSync(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'bench/lib/insert-ceiling.ts'), '--workload', JSON.stringify(workload), '--warmup-requests', String(warmupRequests), '--batches', batches.join(',')],
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'bench/lib/insert-ceiling.ts'),
+        '--workload',
+        JSON.stringify(workload),
+        '--warmup-requests',
+        String(warmupRequests),
+        '--batches',
+        batches.join(','),
+      ],
       { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 },
     );
     if (c.status !== 0) throw new Error(`insert-ceiling failed with status ${c.status}`);
@@ -187,17 +216,27 @@ async function main(): Promise<void> {
   }
   const r = report;
   console.log(`ingest  ${await machineLine()}`);
-  console.log(`${fmt(spans)} spans in ${bodies.length} OTLP/HTTP protobuf requests of ${workload.spansPerRequest} (${fmt(bodyBytes / spans)} B/span), ${concurrency} keep-alive senders, after ${warmupRequests} warm-up requests`);
+  console.log(
+    `${fmt(spans)} spans in ${bodies.length} OTLP/HTTP protobuf requests of ${workload.spansPerRequest} (${fmt(bodyBytes / spans)} B/span), ${concurrency} keep-alive senders, after ${warmupRequests} warm-up requests`,
+  );
   console.log(`  end-to-end       ${fmt(r.spansPerSec)} spans/s   ${fmt(r.mbPerSec, 1)} MB/s   (${fmt(r.wallMs)} ms wall, ${r.retries} retries)`);
   console.log(`  server CPU       ${fmt(r.serverCpuSecondsPer100k, 2)} s per 100k spans   (${fmt(r.serverCpuUtilization * 100)}% of one core on average)`);
   console.log(`  server peak RSS  ${fmt(r.serverPeakRssBytes / 2 ** 20)} MiB`);
-  console.log(`  latency          p50 ${fmt(r.latencyMs.p50, 1)} ms   p95 ${fmt(r.latencyMs.p95, 1)} ms   p99 ${fmt(r.latencyMs.p99, 1)} ms   max ${fmt(r.latencyMs.max, 1)} ms`);
+  console.log(
+    `  latency          p50 ${fmt(r.latencyMs.p50, 1)} ms   p95 ${fmt(r.latencyMs.p95, 1)} ms   p99 ${fmt(r.latencyMs.p99, 1)} ms   max ${fmt(r.latencyMs.max, 1)} ms`,
+  );
   console.log(`  write batches    ${r.server.writeBatches}, ${fmt(r.server.avgBatchSpans)} spans on average`);
-  console.log(`  queryable        ${r.verify.ok ? 'OK' : 'MISMATCH'}: API search found ${fmt(r.verify.traces)}/${fmt(r.verify.expectedTraces)} traces, ${fmt(r.verify.spans)}/${fmt(spans)} spans (${fmt(r.verify.ms)} ms)`);
+  console.log(
+    `  queryable        ${r.verify.ok ? 'OK' : 'MISMATCH'}: API search found ${fmt(r.verify.traces)}/${fmt(r.verify.expectedTraces)} traces, ${fmt(r.verify.spans)}/${fmt(spans)} spans (${fmt(r.verify.ms)} ms)`,
+  );
   if (ceiling) {
-    console.log(`  ceiling          ${fmt(ceiling.rows)} rows of ${fmt(ceiling.jsonBytesPerRow)} B JSON, client.insert JSONEachRow into a fresh embedded store (median of reps):`);
+    console.log(
+      `  ceiling          ${fmt(ceiling.rows)} rows of ${fmt(ceiling.jsonBytesPerRow)} B JSON, client.insert JSONEachRow into a fresh embedded store (median of reps):`,
+    );
     for (const p of ceiling.passes) {
-      console.log(`                     batch ${String(p.batch).padStart(5)} ${p.mode.padEnd(13)} ${fmt(p.rowsPerSec).padStart(7)} rows/s  ${fmt(p.mbPerSec, 1)} MB/s  ${fmt(p.cpuSecondsPer100k, 2)} CPU s/100k  (reps ${p.repsRowsPerSec.join(', ')})`);
+      console.log(
+        `                     batch ${String(p.batch).padStart(5)} ${p.mode.padEnd(13)} ${fmt(p.rowsPerSec).padStart(7)} rows/s  ${fmt(p.mbPerSec, 1)} MB/s  ${fmt(p.cpuSecondsPer100k, 2)} CPU s/100k  (reps ${p.repsRowsPerSec.join(', ')})`,
+      );
     }
     const pct = (p: { rowsPerSec: number } | undefined): string => (p ? `${fmt((r.spansPerSec / p.rowsPerSec) * 100)}%` : 'n/a');
     const first = ceiling.passes[0]?.batch;

@@ -74,12 +74,22 @@ const ends = await admin.fetchTopicOffsets(topic);
 const stored = ends.reduce((a, p) => a + Number(p.high), 0);
 latencies.sort((a, b) => a - b);
 const pct = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1);
-console.log(JSON.stringify({
-  topic, messages: total, stored, size, batch, compression: compression === CompressionTypes.GZIP ? 'gzip' : 'none',
-  idempotent, inflight, seconds: +secs.toFixed(2),
-  msgsPerSec: Math.round(total / secs), mbPerSec: +((total * size) / secs / 1e6).toFixed(1),
-  sendLatencyMs: { p50: pct(0.5), p99: pct(0.99), max: latencies.at(-1).toFixed(1) },
-}));
+console.log(
+  JSON.stringify({
+    topic,
+    messages: total,
+    stored,
+    size,
+    batch,
+    compression: compression === CompressionTypes.GZIP ? 'gzip' : 'none',
+    idempotent,
+    inflight,
+    seconds: +secs.toFixed(2),
+    msgsPerSec: Math.round(total / secs),
+    mbPerSec: +((total * size) / secs / 1e6).toFixed(1),
+    sendLatencyMs: { p50: pct(0.5), p99: pct(0.99), max: latencies.at(-1).toFixed(1) },
+  }),
+);
 
 await producer.disconnect();
 if (opt('keep', 'false') !== 'true') await admin.deleteTopics({ topics: [topic] });

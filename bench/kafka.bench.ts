@@ -86,7 +86,10 @@ async function main(): Promise<void> {
     const ports = async (): Promise<string[]> => ['--http-port', String(await freePort()), '--grpc-port', String(await freePort())];
     const apiPort = await freePort();
     const inlinePorts = await ports();
-    const inline = await startProc(['start', '--data-dir', join(dir, 'inline'), ...inlinePorts, '--api-port', String(apiPort), '--log-level', 'warn'], `http://127.0.0.1:${apiPort}/readyz`);
+    const inline = await startProc(
+      ['start', '--data-dir', join(dir, 'inline'), ...inlinePorts, '--api-port', String(apiPort), '--log-level', 'warn'],
+      `http://127.0.0.1:${apiPort}/readyz`,
+    );
     procs.push(inline);
     const inlineHttp = Number(inlinePorts[1]);
     await sendAll(inlineHttp, warm.bodies, 'warmup', concurrency);
@@ -143,7 +146,10 @@ async function main(): Promise<void> {
 
     const wTel = await freePort();
     const w0 = performance.now();
-    const writer = await startProc(['writer', '--config', cfg, '--data-dir', join(dir, 'writer'), '--telemetry-port', String(wTel)], `http://127.0.0.1:${wTel}/readyz`);
+    const writer = await startProc(
+      ['writer', '--config', cfg, '--data-dir', join(dir, 'writer'), '--telemetry-port', String(wTel)],
+      `http://127.0.0.1:${wTel}/readyz`,
+    );
     procs.push(writer);
     const wBase = `http://127.0.0.1:${wTel}`;
     const wCpu0 = cpuSeconds(writer.pid);
@@ -156,19 +162,30 @@ async function main(): Promise<void> {
     const catchUpRate = (backlogTotal + warm.spans) / (catchUpMs / 1000);
 
     console.log(`kafka  ${await machineLine()}`);
-    console.log(`${fmt(spans)} spans per run in ${bodies.length} OTLP/HTTP protobuf requests of ${workload.spansPerRequest}, ${concurrency} senders; broker ${brokers}`);
-    console.log(`  inline bus (start)               ${fmt(inlineRate)} spans/s  ${fmt(mb(bytes) / (inlineRun.wallMs / 1000), 1)} MB/s  p50 ${fmt(percentile(inlineRun.latenciesMs, 50), 1)} ms  p95 ${fmt(percentile(inlineRun.latenciesMs, 95), 1)} ms  peak RSS ${fmt(inlineRss / MiB)} MiB`);
-    console.log(`  kafka bus (start --bus kafka)    acked ${fmt(kAckRate)} spans/s (p50 ${fmt(percentile(kRun.latenciesMs, 50), 1)} ms, p95 ${fmt(percentile(kRun.latenciesMs, 95), 1)} ms), end-to-end ${fmt(kE2eRate)} spans/s = ${fmt((kE2eRate / inlineRate) * 100)}% of inline (target ≥ 70%)`);
+    console.log(
+      `${fmt(spans)} spans per run in ${bodies.length} OTLP/HTTP protobuf requests of ${workload.spansPerRequest}, ${concurrency} senders; broker ${brokers}`,
+    );
+    console.log(
+      `  inline bus (start)               ${fmt(inlineRate)} spans/s  ${fmt(mb(bytes) / (inlineRun.wallMs / 1000), 1)} MB/s  p50 ${fmt(percentile(inlineRun.latenciesMs, 50), 1)} ms  p95 ${fmt(percentile(inlineRun.latenciesMs, 95), 1)} ms  peak RSS ${fmt(inlineRss / MiB)} MiB`,
+    );
+    console.log(
+      `  kafka bus (start --bus kafka)    acked ${fmt(kAckRate)} spans/s (p50 ${fmt(percentile(kRun.latenciesMs, 50), 1)} ms, p95 ${fmt(percentile(kRun.latenciesMs, 95), 1)} ms), end-to-end ${fmt(kE2eRate)} spans/s = ${fmt((kE2eRate / inlineRate) * 100)}% of inline (target ≥ 70%)`,
+    );
     console.log(`                                   CPU ${fmt((kCpu / spans) * 100_000, 2)} s per 100k spans, peak RSS ${fmt(kRss / MiB)} MiB`);
-    console.log(`  receiver alone (producer)        ${fmt(producerRate)} spans/s over ${fmt(backlogTotal)} spans, CPU ${fmt((rCpu / backlogTotal) * 100_000, 2)} s per 100k, peak RSS ${fmt(rRss / MiB)} MiB, ${rRun.retries} retries`);
-    console.log(`  writer catch-up                  ${fmt(catchUpRate)} spans/s over a backlog of ${fmt(backlogTotal + warm.spans)} spans (${fmt(catchUpMs / 1000, 1)} s incl. start-up, ${fmt(batches)} inserts)`);
-    console.log(`                                   = ${fmt(catchUpRate / inlineRate, 2)}x the steady inline ingest rate (target ≥ 2x); CPU ${fmt((wCpu / backlogTotal) * 100_000, 2)} s per 100k, peak RSS ${fmt(wRss / MiB)} MiB`);
+    console.log(
+      `  receiver alone (producer)        ${fmt(producerRate)} spans/s over ${fmt(backlogTotal)} spans, CPU ${fmt((rCpu / backlogTotal) * 100_000, 2)} s per 100k, peak RSS ${fmt(rRss / MiB)} MiB, ${rRun.retries} retries`,
+    );
+    console.log(
+      `  writer catch-up                  ${fmt(catchUpRate)} spans/s over a backlog of ${fmt(backlogTotal + warm.spans)} spans (${fmt(catchUpMs / 1000, 1)} s incl. start-up, ${fmt(batches)} inserts)`,
+    );
+    console.log(
+      `                                   = ${fmt(catchUpRate / inlineRate, 2)}x the steady inline ingest rate (target ≥ 2x); CPU ${fmt((wCpu / backlogTotal) * 100_000, 2)} s per 100k, peak RSS ${fmt(wRss / MiB)} MiB`,
+    );
   } finally {
     for (const p of procs) await p.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     await local?.stop();
   }
 }
-
 
 await main();

@@ -210,11 +210,13 @@ async function main(): Promise<void> {
       const from = meta.endMs - meta.windowMs + Math.floor(rng.next() * (meta.windowMs - HOUR_MS));
       return { fromNs: BigInt(from) * 1_000_000n, toNs: BigInt(from + HOUR_MS) * 1_000_000n };
     });
-    const search = (filter: string) => async (i: number): Promise<number> => {
-      const w = windows[i < 0 ? runs - 1 - i : i] as { fromNs: bigint; toNs: bigint };
-      const r = await reader.search({ project: PROJECT, ...w, filter, orderBy: [], maxResults: 100, offset: 0 });
-      return r.traces.length;
-    };
+    const search =
+      (filter: string) =>
+      async (i: number): Promise<number> => {
+        const w = windows[i < 0 ? runs - 1 - i : i] as { fromNs: bigint; toNs: bigint };
+        const r = await reader.search({ project: PROJECT, ...w, filter, orderBy: [], maxResults: 100, offset: 0 });
+        return r.traces.length;
+      };
     const ops: Op[] = [
       { name: 'search, no filter', run: search('') },
       { name: "search, span.model = 'gpt-4o-mini-2024-07-18'", run: search("span.model = 'gpt-4o-mini-2024-07-18'") },
@@ -241,7 +243,9 @@ async function main(): Promise<void> {
     const disk = duBytes(dir);
 
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ meta: { ...meta, sampleIds: meta.sampleIds.length }, mergeWaitMs, timings, partsAfterLoad, parts, diskBytes: disk })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ meta: { ...meta, sampleIds: meta.sampleIds.length }, mergeWaitMs, timings, partsAfterLoad, parts, diskBytes: disk })}\n`,
+      );
     } else {
       console.log(`search  ${await machineLine()}`);
       console.log(

@@ -92,8 +92,42 @@ customer's team's company's we'll you'll it's don't can't won't let's here's tha
 const ZIPF = cumulate(WORDS.map((_, i) => 1 / (i + 2)));
 
 const FIRST = ['Alex', 'Maria', 'Chen', 'Priya', 'Jonas', 'Fatima', 'Diego', 'Yuki', 'Olivia', 'Samuel', 'Amara', 'Lukas', 'Sofia', 'Omar', 'Hannah', 'Ravi'];
-const LAST = ['Johnson', 'Garcia', 'Nguyen', 'Patel', 'Schmidt', 'Haddad', 'Lopez', 'Tanaka', 'Brown', 'Okafor', 'Rossi', 'Kowalski', 'Silva', 'Khan', 'Müller', 'Dubois'];
-const COMPANIES = ['Acme Corp', 'TechStart', 'Global Retail', 'Northwind', 'Contoso', 'Initech', 'Umbrella Health', 'Stark Logistics', 'Wayne Finance', 'Globex', 'Hooli', 'Vandelay Imports', 'Soylent Foods', 'Cyberdyne', 'Tyrell Labs', 'Aperture Science'];
+const LAST = [
+  'Johnson',
+  'Garcia',
+  'Nguyen',
+  'Patel',
+  'Schmidt',
+  'Haddad',
+  'Lopez',
+  'Tanaka',
+  'Brown',
+  'Okafor',
+  'Rossi',
+  'Kowalski',
+  'Silva',
+  'Khan',
+  'Müller',
+  'Dubois',
+];
+const COMPANIES = [
+  'Acme Corp',
+  'TechStart',
+  'Global Retail',
+  'Northwind',
+  'Contoso',
+  'Initech',
+  'Umbrella Health',
+  'Stark Logistics',
+  'Wayne Finance',
+  'Globex',
+  'Hooli',
+  'Vandelay Imports',
+  'Soylent Foods',
+  'Cyberdyne',
+  'Tyrell Labs',
+  'Aperture Science',
+];
 const INTENTS = [
   'Follow up after the product demo',
   'Check on the status of the open support ticket',
@@ -203,7 +237,7 @@ export class GenAITraceGenerator {
   private readonly startUs: number;
   private index = 0;
 
-  constructor(private readonly opts: GeneratorOptions) {
+  constructor(opts: GeneratorOptions) {
     this.rng = new Rng(opts.seed);
     // The pool has its own stream so changing its size does not shift every trace's ids.
     this.pool = new TextPool(new Rng(opts.seed ^ 0x5eed), 32_768);
@@ -269,12 +303,15 @@ export class GenAITraceGenerator {
     // Chat: system instructions, the retrieved context and the question in; the completion out.
     const system = `You are ${agent.replace(/_/g, ' ')} for ${company}. ${this.pool.text(rng, this.len(80, 60))}`;
     const contextText = docs.map((d) => `[${d.id}] ${d.content}`).join('\n');
-    const history = rng.next() < 0.3 ? [message('user', this.pool.text(rng, this.len(40, 40))), message('assistant', this.pool.text(rng, this.len(60, 60)))] : [];
+    const history =
+      rng.next() < 0.3 ? [message('user', this.pool.text(rng, this.len(40, 40))), message('assistant', this.pool.text(rng, this.len(60, 60)))] : [];
     const inputMessages = [
       ...history,
       message('user', `Context:\n${contextText}\n\nTask: ${intent} for ${person} at ${company}. ${this.pool.text(rng, this.len(60, 80))}`),
     ];
-    const completion = failed ? '' : `Subject: ${intent}\n\nDear ${person},\n\n${this.pool.text(rng, this.len(200, 250), rng.next() < 0.5 ? ' ' : '\n\n')}\n\nBest regards,\n${agent}`;
+    const completion = failed
+      ? ''
+      : `Subject: ${intent}\n\nDear ${person},\n\n${this.pool.text(rng, this.len(200, 250), rng.next() < 0.5 ? ' ' : '\n\n')}\n\nBest regards,\n${agent}`;
     const inputTokens = Math.round((system.length + contextText.length + 400) / 4) + rng.int(0, 50);
     const outputTokens = Math.round(completion.length / 4) + rng.int(1, 20);
 
@@ -354,17 +391,10 @@ export class GenAITraceGenerator {
       chatAttrs['gen_ai.output.messages'] = JSON.stringify([message('assistant', completion, { finish_reason: 'stop' })]);
     }
     const errorStatus = { code: 2, message: `${String(chatAttrs['error.type'])}: upstream model call failed` };
-    const chat = base(
-      `chat ${model.request}`,
-      SPAN_KIND_CLIENT,
-      chatId,
-      rootCtx,
-      chatStart,
-      chatEnd,
-      chatAttrs,
-      failed ? errorStatus : { code: 0 },
-      { name: 'opentelemetry.instrumentation.openai_v2', version: '2.1b0' },
-    );
+    const chat = base(`chat ${model.request}`, SPAN_KIND_CLIENT, chatId, rootCtx, chatStart, chatEnd, chatAttrs, failed ? errorStatus : { code: 0 }, {
+      name: 'opentelemetry.instrumentation.openai_v2',
+      version: '2.1b0',
+    });
 
     const rootAttrs: Attributes = {
       'gen_ai.operation.name': 'invoke_agent',

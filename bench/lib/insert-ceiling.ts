@@ -92,7 +92,9 @@ async function main(): Promise<void> {
 
     // Repetitions run round-robin over the (batch, mode) pairs, so load from elsewhere on the machine
     // spreads over all pairs instead of skewing one; a first untimed round warms each pair's paths.
-    const pairs = batches.flatMap((batch) => modes.map((mode) => ({ batch, mode, traceRows: tracesFor(rows, batch), rps: [] as number[], cpu: [] as number[] })));
+    const pairs = batches.flatMap((batch) =>
+      modes.map((mode) => ({ batch, mode, traceRows: tracesFor(rows, batch), rps: [] as number[], cpu: [] as number[] })),
+    );
     for (let r = -1; r < reps; r++) {
       for (const p of pairs) {
         // Each repetition starts from the same small table (one batch of warm-up rows), as the server's run does.
@@ -111,7 +113,9 @@ async function main(): Promise<void> {
     }
     const passes: CeilingPass[] = pairs.map((p) => {
       const rps = median(p.rps);
-      process.stderr.write(`ceiling: batch ${p.batch} ${p.mode}: ${Math.round(rps)} rows/s, ${median(p.cpu).toFixed(2)} CPU s/100k (reps ${p.rps.map(Math.round).join(', ')})\n`);
+      process.stderr.write(
+        `ceiling: batch ${p.batch} ${p.mode}: ${Math.round(rps)} rows/s, ${median(p.cpu).toFixed(2)} CPU s/100k (reps ${p.rps.map(Math.round).join(', ')})\n`,
+      );
       return {
         batch: p.batch,
         mode: p.mode,

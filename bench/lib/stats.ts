@@ -19,5 +19,8 @@ export const mb = (bytes: number): number => bytes / 1e6;
 export async function machineLine(): Promise<string> {
   const os = await import('node:os');
   const cpus = os.cpus();
-  return `${new Date().toISOString()}  node ${process.version}  ${cpus.length} cpu(s) ${cpus[0]?.model ?? ''}  ${fmt(os.totalmem() / 2 ** 30, 1)} GiB  load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+  return `${new Date().toISOString()}  node ${process.version}  ${cpus.length} cpu(s) ${cpus[0]?.model ?? ''}  ${fmt(os.totalmem() / 2 ** 30, 1)} GiB  load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`;
 }

@@ -33,10 +33,12 @@ const kafka = new Kafka({
   requestTimeout: 10_000,
   retry: { retries: 3, initialRetryTime: 200 },
   logLevel: logLevel.WARN,
-  logCreator: () => ({ level, log }) => {
-    const { message, error, ...rest } = log;
-    kafkaLogs.push(`${level === logLevel.ERROR ? 'ERROR' : 'WARN'} ${message}${error ? `: ${error}` : ''} ${JSON.stringify(rest)}`);
-  },
+  logCreator:
+    () =>
+    ({ level, log }) => {
+      const { message, error, ...rest } = log;
+      kafkaLogs.push(`${level === logLevel.ERROR ? 'ERROR' : 'WARN'} ${message}${error ? `: ${error}` : ''} ${JSON.stringify(rest)}`);
+    },
 });
 
 const results = [];
@@ -100,7 +102,9 @@ async function consumeWithManualCommit(label, expected) {
   const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
   const received = [];
   let done;
-  const gotAll = new Promise((resolve) => { done = resolve; });
+  const gotAll = new Promise((resolve) => {
+    done = resolve;
+  });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({
@@ -146,15 +150,17 @@ await check('admin connect + describeCluster', async () => {
 await check('admin.createTopics (3 partitions, retention.ms, max.message.bytes)', async () => {
   const created = await admin.createTopics({
     waitForLeaders: true,
-    topics: [{
-      topic,
-      numPartitions: 3,
-      replicationFactor: 1,
-      configEntries: [
-        { name: 'retention.ms', value: '3600000' },
-        { name: 'max.message.bytes', value: String(MAX_MESSAGE_BYTES) },
-      ],
-    }],
+    topics: [
+      {
+        topic,
+        numPartitions: 3,
+        replicationFactor: 1,
+        configEntries: [
+          { name: 'retention.ms', value: '3600000' },
+          { name: 'max.message.bytes', value: String(MAX_MESSAGE_BYTES) },
+        ],
+      },
+    ],
   });
   assert(created === true, `createTopics returned ${created}`);
   // Confirm that the configs really landed on the topic.
@@ -172,7 +178,10 @@ await check('admin.fetchTopicMetadata', async () => {
   const md = await admin.fetchTopicMetadata({ topics: [topic] });
   const parts = md.topics[0].partitions;
   assert(parts.length === 3, `${parts.length} partitions`);
-  assert(parts.every((p) => p.leader === 1), 'every partition led by node 1');
+  assert(
+    parts.every((p) => p.leader === 1),
+    'every partition led by node 1',
+  );
   return parts.map((p) => `p${p.partitionId}:leader=${p.leader},isr=[${p.isr}]`).join(' ');
 });
 
@@ -186,7 +195,10 @@ await check('idempotent producer (acks=-1, maxInFlightRequests=1) sends 30 GZIP 
   const messages = makeMessages(0, 30);
   const meta = await producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages });
   sent.push(...messages);
-  assert(meta.every((r) => r.errorCode === 0), JSON.stringify(meta));
+  assert(
+    meta.every((r) => r.errorCode === 0),
+    JSON.stringify(meta),
+  );
   return `record metadata: ${meta.map((r) => `p${r.partition}@${r.baseOffset}`).join(' ')}`;
 });
 

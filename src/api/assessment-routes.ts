@@ -1,13 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AssessmentStore, NewAssessment } from '../assessments/store.js';
 import type { AssessmentRecord } from '../assessments/model.js';
-import {
-  createAssessmentSchema,
-  defaultSource,
-  overrideAssessmentSchema,
-  patchAssessmentSchema,
-  type CreateAssessmentInput,
-} from '../assessments/input.js';
+import { createAssessmentSchema, defaultSource, overrideAssessmentSchema, patchAssessmentSchema, type CreateAssessmentInput } from '../assessments/input.js';
 import { assessmentView, statsBucketView } from './views.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
@@ -161,7 +155,8 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
       status: 201,
       handler: async (req, url, m) => {
         const current = await existing(url, m);
-        if (current.kind !== 'feedback') throw new ApiError('INVALID_PARAMETER', 'only feedback can be overridden; edit an expectation with PATCH', { parameter: 'kind' });
+        if (current.kind !== 'feedback')
+          throw new ApiError('INVALID_PARAMETER', 'only feedback can be overridden; edit an expectation with PATCH', { parameter: 'kind' });
         const input = parseWith(overrideAssessmentSchema, await body(req));
         const src = { source_type: 'HUMAN' as const, source_id: 'default', ...input.source };
         const created = await store.override(current, {

@@ -29,7 +29,10 @@ export const searchQuerySchema = z
 export const traceQuerySchema = z
   .object({
     project: projectSchema,
-    tree: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+    tree: z
+      .enum(['true', 'false', '1', '0'])
+      .default('false')
+      .transform((v) => v === 'true' || v === '1'),
   })
   .strict();
 
@@ -40,7 +43,12 @@ export function queryObject(params: URLSearchParams, arrayKeys: readonly string[
   const out: Record<string, string | string[]> = {};
   for (const key of new Set(params.keys())) {
     const all = params.getAll(key);
-    out[key] = arrayKeys.includes(key) ? all.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean) : (all[all.length - 1] as string);
+    out[key] = arrayKeys.includes(key)
+      ? all
+          .flatMap((v) => v.split(','))
+          .map((v) => v.trim())
+          .filter(Boolean)
+      : (all[all.length - 1] as string);
   }
   return out;
 }

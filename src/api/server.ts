@@ -6,15 +6,7 @@ import type { TraceReader } from '../query/trace-reader.js';
 import { toTree, traceDetailView, traceInfoView } from './views.js';
 import { ApiError } from './errors.js';
 import { classifyStoreError } from '../component/errors.js';
-import {
-  decodePageToken,
-  encodePageToken,
-  parseWith,
-  queryObject,
-  searchQuerySchema,
-  traceIdSchema,
-  traceQuerySchema,
-} from './params.js';
+import { decodePageToken, encodePageToken, parseWith, queryObject, searchQuerySchema, traceIdSchema, traceQuerySchema } from './params.js';
 import type { Metrics } from '../component/telemetry/metrics.js';
 import { closeServer, httpServer, listen } from '../component/net.js';
 import { msLeft, Once, type Component, type Deadline } from '../component/component.js';
@@ -33,7 +25,6 @@ export interface Route {
   /** Status of a successful answer (200 unless said). */
   status?: number;
 }
-
 
 const DAY_NS = 86_400_000_000_000n;
 

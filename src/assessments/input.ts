@@ -15,7 +15,14 @@ function depth(v: unknown, d = 0): number {
 }
 
 const jsonValue: z.ZodType<Json> = z.lazy(() =>
-  z.union([z.string(), z.number().refine(Number.isFinite, 'must be a finite number'), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+  z.union([
+    z.string(),
+    z.number().refine(Number.isFinite, 'must be a finite number'),
+    z.boolean(),
+    z.null(),
+    z.array(jsonValue),
+    z.record(z.string(), jsonValue),
+  ]),
 );
 
 const NOT_NULL = 'must not be null: send a bool, number, string or JSON object/array';
@@ -30,9 +37,7 @@ export const assessmentValue = boundedValue
   .refine((v) => Buffer.byteLength(JSON.stringify(v)) <= MAX_VALUE_BYTES, `must be at most ${MAX_VALUE_BYTES} bytes as JSON`);
 
 const name = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
-const metadata = z
-  .record(z.string().min(1).max(256), z.string().max(8192))
-  .refine((m) => Object.keys(m).length <= 64, 'must have at most 64 keys');
+const metadata = z.record(z.string().min(1).max(256), z.string().max(8192)).refine((m) => Object.keys(m).length <= 64, 'must have at most 64 keys');
 const source = z
   .object({
     source_type: z.enum(SOURCE_TYPES, { error: `must be one of ${SOURCE_TYPES.join(', ')}` }),
@@ -50,7 +55,10 @@ export const createAssessmentSchema = z
     rationale: z.string().max(MAX_RATIONALE_CHARS).default(''),
     source: source.optional(),
     metadata: metadata.default({}),
-    span_id: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lower-case hex characters').optional(),
+    span_id: z
+      .string()
+      .regex(/^[0-9a-f]{16}$/, 'must be 16 lower-case hex characters')
+      .optional(),
   })
   .strict()
   .superRefine((a, ctx) => {

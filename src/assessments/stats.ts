@@ -47,7 +47,15 @@ export async function assessmentStats(client: ClickHouseClient, p: StatsParams):
     query_params: { project: p.project, names: p.names, from_ns: p.fromNs.toString(), to_ns: p.toNs.toString(), bucket: p.bucketSeconds },
     format: 'JSONEachRow',
   });
-  const rows = await rs.json<{ bucket_s: string | number; name: string; count: string | number; pass: string | number; fail: string | number; errors: string | number; mean: number | null }>();
+  const rows = await rs.json<{
+    bucket_s: string | number;
+    name: string;
+    count: string | number;
+    pass: string | number;
+    fail: string | number;
+    errors: string | number;
+    mean: number | null;
+  }>();
   return rows.map((r) => {
     const pass = Number(r.pass);
     const fail = Number(r.fail);

@@ -31,9 +31,7 @@ Options (each also settable in the YAML file or the environment; see README "Con
 ${SETTINGS.map((s) => `  --${s.flag.padEnd(22)} ${s.help} (env ${s.env})`).join('\n')}
 `;
 
-const settingOptions: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(
-  SETTINGS.map((s) => [s.flag, { type: 'string' as const }]),
-);
+const settingOptions: NonNullable<ParseArgsConfig['options']> = Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }]));
 
 function settingFlags(values: Record<string, unknown>): Record<string, string> {
   const flags: Record<string, string> = {};

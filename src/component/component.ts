@@ -51,7 +51,13 @@ export async function settleBy(work: Promise<unknown>, deadline: Deadline): Prom
     timer.unref();
   });
   try {
-    return await Promise.race([work.then(() => true, () => true), late]);
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -19,8 +19,20 @@ export interface Setting {
 export const SETTINGS: readonly Setting[] = [
   { path: 'bus.kind', env: 'TRACEHOUSE_BUS', flag: 'bus', type: 'string', help: '`inline` (one process) or `kafka`' },
   { path: 'bus.kafka.brokers', env: 'KAFKA_BROKERS', flag: 'kafka-brokers', type: 'list', help: 'Kafka bootstrap brokers, comma-separated host:port' },
-  { path: 'bus.kafka.sasl.mechanism', env: 'KAFKA_SASL_MECHANISM', flag: 'kafka-sasl-mechanism', type: 'string', help: 'Kafka SASL mechanism: plain, scram-sha-256 or scram-sha-512' },
-  { path: 'bus.kafka.sasl.username', env: 'KAFKA_SASL_USERNAME', flag: 'kafka-sasl-username', type: 'string', help: 'Kafka SASL user (with bus.kafka.sasl.mechanism)' },
+  {
+    path: 'bus.kafka.sasl.mechanism',
+    env: 'KAFKA_SASL_MECHANISM',
+    flag: 'kafka-sasl-mechanism',
+    type: 'string',
+    help: 'Kafka SASL mechanism: plain, scram-sha-256 or scram-sha-512',
+  },
+  {
+    path: 'bus.kafka.sasl.username',
+    env: 'KAFKA_SASL_USERNAME',
+    flag: 'kafka-sasl-username',
+    type: 'string',
+    help: 'Kafka SASL user (with bus.kafka.sasl.mechanism)',
+  },
   { path: 'bus.kafka.sasl.password', env: 'KAFKA_SASL_PASSWORD', flag: 'kafka-sasl-password', type: 'string', help: 'Kafka SASL password' },
   { path: 'bus.kafka.ssl', env: 'KAFKA_SSL', flag: 'kafka-ssl', type: 'bool', help: 'TLS to the Kafka brokers' },
   { path: 'store.kind', env: 'TRACEHOUSE_STORE', flag: 'store', type: 'string', help: '`embedded` (chDB in-process) or `clickhouse` (a server)' },
@@ -29,24 +41,66 @@ export const SETTINGS: readonly Setting[] = [
   { path: 'store.username', env: 'CLICKHOUSE_USER', flag: 'clickhouse-user', type: 'string', help: 'ClickHouse user' },
   { path: 'store.password', env: 'CLICKHOUSE_PASSWORD', flag: 'clickhouse-password', type: 'string', help: 'ClickHouse password' },
   { path: 'store.database', env: 'CLICKHOUSE_DATABASE', flag: 'clickhouse-database', type: 'string', help: 'ClickHouse database (created if missing)' },
-  { path: 'store.cluster', env: 'TRACEHOUSE_CLICKHOUSE_CLUSTER', flag: 'clickhouse-cluster', type: 'string', help: 'ClickHouse cluster for Replicated tables ON CLUSTER (empty: one server)' },
-  { path: 'store.migrate_on_start', env: 'TRACEHOUSE_MIGRATE_ON_START', flag: 'migrate-on-start', type: 'bool', help: 'apply migrations at start-up (turn off when a migrate job does it)' },
-  { path: 'store.retention_days', env: 'TRACEHOUSE_RETENTION_DAYS', flag: 'retention-days', type: 'int', help: 'days to keep spans, traces and events (0 = forever)' },
+  {
+    path: 'store.cluster',
+    env: 'TRACEHOUSE_CLICKHOUSE_CLUSTER',
+    flag: 'clickhouse-cluster',
+    type: 'string',
+    help: 'ClickHouse cluster for Replicated tables ON CLUSTER (empty: one server)',
+  },
+  {
+    path: 'store.migrate_on_start',
+    env: 'TRACEHOUSE_MIGRATE_ON_START',
+    flag: 'migrate-on-start',
+    type: 'bool',
+    help: 'apply migrations at start-up (turn off when a migrate job does it)',
+  },
+  {
+    path: 'store.retention_days',
+    env: 'TRACEHOUSE_RETENTION_DAYS',
+    flag: 'retention-days',
+    type: 'int',
+    help: 'days to keep spans, traces and events (0 = forever)',
+  },
   { path: 'receivers.grpc.enabled', env: 'TRACEHOUSE_GRPC_ENABLED', flag: 'grpc-enabled', type: 'bool', help: 'serve OTLP/gRPC' },
   { path: 'receivers.grpc.host', env: 'TRACEHOUSE_GRPC_HOST', flag: 'grpc-host', type: 'string', help: 'OTLP/gRPC listen address' },
   { path: 'receivers.grpc.port', env: 'TRACEHOUSE_GRPC_PORT', flag: 'grpc-port', type: 'int', help: 'OTLP/gRPC port' },
   { path: 'receivers.http.enabled', env: 'TRACEHOUSE_HTTP_ENABLED', flag: 'http-enabled', type: 'bool', help: 'serve OTLP/HTTP' },
   { path: 'receivers.http.host', env: 'TRACEHOUSE_HTTP_HOST', flag: 'http-host', type: 'string', help: 'OTLP/HTTP listen address' },
   { path: 'receivers.http.port', env: 'TRACEHOUSE_HTTP_PORT', flag: 'http-port', type: 'int', help: 'OTLP/HTTP port' },
-  { path: 'receivers.max_body_bytes', env: 'TRACEHOUSE_MAX_BODY_BYTES', flag: 'max-body-bytes', type: 'int', help: 'largest OTLP request body, compressed or not (bytes)' },
+  {
+    path: 'receivers.max_body_bytes',
+    env: 'TRACEHOUSE_MAX_BODY_BYTES',
+    flag: 'max-body-bytes',
+    type: 'int',
+    help: 'largest OTLP request body, compressed or not (bytes)',
+  },
   { path: 'writer.batch_max_spans', env: 'TRACEHOUSE_BATCH_MAX_SPANS', flag: 'batch-max-spans', type: 'int', help: 'spans per write batch at most' },
-  { path: 'writer.batch_max_wait_ms', env: 'TRACEHOUSE_BATCH_MAX_WAIT_MS', flag: 'batch-max-wait-ms', type: 'int', help: 'how long a batch waits for more spans (ms)' },
+  {
+    path: 'writer.batch_max_wait_ms',
+    env: 'TRACEHOUSE_BATCH_MAX_WAIT_MS',
+    flag: 'batch-max-wait-ms',
+    type: 'int',
+    help: 'how long a batch waits for more spans (ms)',
+  },
   { path: 'writer.preview_chars', env: 'TRACEHOUSE_PREVIEW_CHARS', flag: 'preview-chars', type: 'int', help: 'length of request/response previews' },
   { path: 'api.enabled', env: 'TRACEHOUSE_API_ENABLED', flag: 'api-enabled', type: 'bool', help: 'serve the search API' },
   { path: 'api.host', env: 'TRACEHOUSE_API_HOST', flag: 'api-host', type: 'string', help: 'API listen address' },
   { path: 'api.port', env: 'TRACEHOUSE_API_PORT', flag: 'api-port', type: 'int', help: 'API port' },
-  { path: 'telemetry.host', env: 'TRACEHOUSE_TELEMETRY_HOST', flag: 'telemetry-host', type: 'string', help: 'health/metrics listen address of the receiver, writer and evaluator roles' },
-  { path: 'telemetry.port', env: 'TRACEHOUSE_TELEMETRY_PORT', flag: 'telemetry-port', type: 'int', help: 'health/metrics port of the receiver, writer and evaluator roles' },
+  {
+    path: 'telemetry.host',
+    env: 'TRACEHOUSE_TELEMETRY_HOST',
+    flag: 'telemetry-host',
+    type: 'string',
+    help: 'health/metrics listen address of the receiver, writer and evaluator roles',
+  },
+  {
+    path: 'telemetry.port',
+    env: 'TRACEHOUSE_TELEMETRY_PORT',
+    flag: 'telemetry-port',
+    type: 'int',
+    help: 'health/metrics port of the receiver, writer and evaluator roles',
+  },
   { path: 'log_level', env: 'TRACEHOUSE_LOG_LEVEL', flag: 'log-level', type: 'string', help: 'fatal, error, warn, info, debug, trace or silent' },
 ];
 
@@ -72,7 +126,11 @@ function coerce(setting: Setting, raw: string, origin: string): unknown {
     if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${origin}: ${setting.path} must be an integer, got "${raw}"`);
     return Number(raw);
   }
-  if (setting.type === 'list') return raw.split(',').map((v) => v.trim()).filter(Boolean);
+  if (setting.type === 'list')
+    return raw
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
   if (setting.type === 'bool') {
     const v = raw.trim().toLowerCase();
     if (['1', 'true', 'yes', 'on'].includes(v)) return true;

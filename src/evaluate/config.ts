@@ -3,7 +3,12 @@ import { z } from 'zod';
 /** Scorer types with their options. Every scorer also has name, sample_rate, filter and version. */
 const common = {
   /** Assessment name; defaults to the type (or the guideline's name). */
-  name: z.string().min(1).max(256).regex(/^[A-Za-z0-9_.:-]+$/, 'must be letters, digits, "_", ".", ":" or "-"').optional(),
+  name: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'must be letters, digits, "_", ".", ":" or "-"')
+    .optional(),
   /** Fraction of traces scored, 0..1; a trace sampled at a low rate is sampled at every higher one. */
   sample_rate: z.number().min(0).max(1).default(1),
   /** Search-grammar filter a trace must match to be scored (e.g. "trace.status = 'OK'"). */
@@ -14,7 +19,10 @@ const common = {
 const judge = {
   ...common,
   /** Judge model, MLflow style: `openai:/gpt-4.1-mini`. Defaults to evaluator.judge.default_model. */
-  model: z.string().regex(/^[A-Za-z0-9_-]+:\/.+$/, 'must look like "openai:/gpt-4.1-mini"').optional(),
+  model: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+:\/.+$/, 'must look like "openai:/gpt-4.1-mini"')
+    .optional(),
 };
 
 export const scorerConfigSchema = z.discriminatedUnion('type', [
@@ -34,7 +42,15 @@ export const scorerConfigSchema = z.discriminatedUnion('type', [
     .refine((s) => s.pattern !== undefined || s.contains !== undefined, 'needs `pattern` (a regular expression) or `contains`'),
   z.object({ type: z.literal('valid_json'), ...common }).strict(),
   z.object({ type: z.literal('tool_call'), ...common, tool: z.string().min(1), called: z.boolean().default(true) }).strict(),
-  z.object({ type: z.literal('custom'), ...common, module: z.string().min(1), export: z.string().min(1).default('default'), source_type: z.enum(['CODE', 'LLM_JUDGE']).default('CODE') }).strict(),
+  z
+    .object({
+      type: z.literal('custom'),
+      ...common,
+      module: z.string().min(1),
+      export: z.string().min(1).default('default'),
+      source_type: z.enum(['CODE', 'LLM_JUDGE']).default('CODE'),
+    })
+    .strict(),
 ]);
 export type ScorerConfig = z.infer<typeof scorerConfigSchema>;
 export type JudgeScorerConfig = Extract<
@@ -55,9 +71,7 @@ export const judgeConfigSchema = z
     /** Requests per minute per model; 0 is unlimited. */
     rpm_per_model: z.number().int().min(0).default(600),
     /** USD per million tokens, by model name without provider, for the cost in each assessment. */
-    prices: z
-      .record(z.string(), z.object({ input_per_million: z.number().min(0), output_per_million: z.number().min(0) }).strict())
-      .default({}),
+    prices: z.record(z.string(), z.object({ input_per_million: z.number().min(0), output_per_million: z.number().min(0) }).strict()).default({}),
   })
   .strict();
 export type JudgeConfig = z.infer<typeof judgeConfigSchema>;

@@ -130,7 +130,10 @@ export class Evaluator<P = unknown> implements BatchObserver {
       running: () => !this.stopped,
       // The store was unreachable: the trace stays outstanding (never committed past) and is tried again.
       onRetry: ({ error, delayMs }) =>
-        log.error({ err: (error as Error).message, code: errorCode(error), trace_id: trace.traceId, wait_ms: Math.round(delayMs) }, 'evaluator: scoring failed; will retry'),
+        log.error(
+          { err: (error as Error).message, code: errorCode(error), trace_id: trace.traceId, wait_ms: Math.round(delayMs) },
+          'evaluator: scoring failed; will retry',
+        ),
     })
       .then(
         () => {
@@ -140,7 +143,10 @@ export class Evaluator<P = unknown> implements BatchObserver {
           // Stopped: the trace stays outstanding, so the Kafka evaluator scores it after a restart.
           if (!(err instanceof RetryGaveUp) || err.reason !== 'permanent') return;
           // Retrying cannot help (the store refused the verdicts as invalid): let the trace go, loudly.
-          log.error({ err: (err.error as Error).message, code: errorCode(err.error), trace_id: trace.traceId }, 'evaluator: scoring failed permanently; not retried');
+          log.error(
+            { err: (err.error as Error).message, code: errorCode(err.error), trace_id: trace.traceId },
+            'evaluator: scoring failed permanently; not retried',
+          );
           this.scoring.delete(trace);
           this.onScored?.(trace);
         },

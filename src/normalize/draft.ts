@@ -103,14 +103,7 @@ function pick(o: { [key: string]: Json }, keys: readonly string[]): Json | undef
 const IN_KEYS = ['input_tokens', 'input', 'prompt_tokens', 'inputTokens', 'promptTokens'] as const;
 const OUT_KEYS = ['output_tokens', 'output', 'completion_tokens', 'outputTokens', 'completionTokens'] as const;
 const TOTAL_KEYS = ['total_tokens', 'total', 'totalTokens'] as const;
-const CACHE_KEYS = [
-  'cache_read_input_tokens',
-  'cache_read_tokens',
-  'input_cache_read',
-  'input_cached_tokens',
-  'cached_tokens',
-  'cacheReadTokens',
-] as const;
+const CACHE_KEYS = ['cache_read_input_tokens', 'cache_read_tokens', 'input_cache_read', 'input_cached_tokens', 'cached_tokens', 'cacheReadTokens'] as const;
 const REASONING_KEYS = ['reasoning_tokens', 'output_reasoning_tokens', 'output_reasoning', 'reasoningTokens'] as const;
 
 export function setUsageObject(d: Draft, v: Json | undefined): void {
@@ -123,12 +116,7 @@ export function setUsageObject(d: Draft, v: Json | undefined): void {
 }
 
 export function finish(d: Draft): NormalizedSpan {
-  const anyTokens =
-    d.inputTokens !== null ||
-    d.outputTokens !== null ||
-    d.totalTokens !== null ||
-    d.cacheReadTokens !== null ||
-    d.reasoningTokens !== null;
+  const anyTokens = d.inputTokens !== null || d.outputTokens !== null || d.totalTokens !== null || d.cacheReadTokens !== null || d.reasoningTokens !== null;
   let total = d.totalTokens;
   if (total === null && (d.inputTokens !== null || d.outputTokens !== null)) {
     total = (d.inputTokens ?? 0) + (d.outputTokens ?? 0);

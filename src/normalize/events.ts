@@ -84,10 +84,7 @@ export function genaiEventsToIO(events: ReadonlyArray<GenAIEvent>): { inputs?: J
   }
 
   const out: { inputs?: Json; outputs?: Json } = {};
-  const inputs = withSystemInstructions(
-    detailsIn ?? (messages.length > 0 ? messages : legacyPrompt),
-    system,
-  );
+  const inputs = withSystemInstructions(detailsIn ?? (messages.length > 0 ? messages : legacyPrompt), system);
   const outputs = detailsOut ?? (choices.length > 0 ? choices : legacyCompletion);
   if (inputs !== undefined) out.inputs = inputs;
   if (outputs !== undefined) out.outputs = outputs;

@@ -89,7 +89,7 @@ function applyCommon(d: Draft, a: Attributes, code: number): void {
   setStr(d, 'sessionId', a['session.id']);
   setStr(d, 'userId', a['user.id']);
   setStr(d, 'userId', a['enduser.id']);
-  const metadata = a['metadata'];
+  const metadata = a.metadata;
   if (metadata !== undefined) addMetaObject(d, decodeJson(metadata));
   const tags = a['tag.tags'];
   if (Array.isArray(tags)) for (const t of tags) if (typeof t === 'string') addTag(d, t, '');

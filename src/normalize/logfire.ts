@@ -29,9 +29,9 @@ export function applyLogfire(d: Draft, a: Attributes): void {
     setInputs(d, withSystemInstructions(decodeJson(all), decodeJson(a['gen_ai.system_instructions'])));
   }
   // A str result is stored as-is, anything else as JSON.
-  setOutputs(d, maybeJson(a['final_result']));
+  setOutputs(d, maybeJson(a.final_result));
 
-  const packed = a['all_messages_events'] ?? (typeof a['events'] === 'string' ? a['events'] : undefined);
+  const packed = a.all_messages_events ?? (typeof a.events === 'string' ? a.events : undefined);
   if (packed !== undefined && (d.inputs === undefined || d.outputs === undefined)) {
     const events = packedEvents(decodeJson(packed));
     if (events !== null) {
@@ -43,8 +43,8 @@ export function applyLogfire(d: Draft, a: Attributes): void {
 
   // Tool span (older names; newer versions use gen_ai.tool.call.arguments/result, read by the GenAI module).
   const toolName = a['gen_ai.tool.name'];
-  const args = a['tool_arguments'];
-  const result = a['tool_response'];
+  const args = a.tool_arguments;
+  const result = a.tool_response;
   if (d.tool === null && typeof toolName === 'string' && (args !== undefined || result !== undefined)) {
     d.tool = {
       name: toolName,
@@ -53,5 +53,5 @@ export function applyLogfire(d: Draft, a: Attributes): void {
     };
   }
 
-  addMetaObject(d, decodeJson(a['metadata']));
+  addMetaObject(d, decodeJson(a.metadata));
 }

@@ -7,11 +7,7 @@ import type { Json } from '../model/genai.js';
  */
 export function withSystemInstructions(messages: Json | undefined, system: Json | undefined): Json | undefined {
   if (system === undefined || system === null || system === '') return messages;
-  const parts: Json = Array.isArray(system)
-    ? system
-    : typeof system === 'string'
-      ? [{ type: 'text', content: system }]
-      : [system];
+  const parts: Json = Array.isArray(system) ? system : typeof system === 'string' ? [{ type: 'text', content: system }] : [system];
   const systemMessage: Json = { role: 'system', parts };
   if (messages === undefined || messages === null) return [systemMessage];
   if (Array.isArray(messages)) return [systemMessage, ...messages];

@@ -33,20 +33,8 @@ export function applyOtelGenAI(d: Draft, a: Attributes): void {
   setNum(d, 'inputTokens', a['gen_ai.usage.input_tokens'] ?? a['gen_ai.usage.prompt_tokens']);
   setNum(d, 'outputTokens', a['gen_ai.usage.output_tokens'] ?? a['gen_ai.usage.completion_tokens']);
   setNum(d, 'totalTokens', a['gen_ai.usage.total_tokens']);
-  setNum(
-    d,
-    'cacheReadTokens',
-    a['gen_ai.usage.cache_read.input_tokens'] ??
-      a['gen_ai.usage.cache_read_input_tokens'] ??
-      a['gen_ai.usage.input_tokens.cached'],
-  );
-  setNum(
-    d,
-    'reasoningTokens',
-    a['gen_ai.usage.reasoning.output_tokens'] ??
-      a['gen_ai.usage.reasoning_tokens'] ??
-      a['gen_ai.usage.output_tokens.reasoning'],
-  );
+  setNum(d, 'cacheReadTokens', a['gen_ai.usage.cache_read.input_tokens'] ?? a['gen_ai.usage.cache_read_input_tokens'] ?? a['gen_ai.usage.input_tokens.cached']);
+  setNum(d, 'reasoningTokens', a['gen_ai.usage.reasoning.output_tokens'] ?? a['gen_ai.usage.reasoning_tokens'] ?? a['gen_ai.usage.output_tokens.reasoning']);
   setNum(d, 'cost', a['gen_ai.usage.cost']);
 
   setStr(d, 'sessionId', a['gen_ai.conversation.id']);

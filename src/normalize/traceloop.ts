@@ -47,7 +47,7 @@ function legacyMessages(items: Json[]): Json[] {
 }
 
 function hasIndexed(a: Attributes, prefix: string): boolean {
-  return a[prefix + '0.role'] !== undefined || a[prefix + '0.content'] !== undefined;
+  return a[`${prefix}0.role`] !== undefined || a[`${prefix}0.content`] !== undefined;
 }
 
 /** Runs after the GenAI module so `gen_ai.operation.name` wins over `llm.request.type`. */

@@ -63,7 +63,6 @@ export function u64ToDecimal(lo: number, hi: number): string {
   return d2 > 0 ? String(d2) + pad7(d1) + pad7(d0) : String(d1) + pad7(d0);
 }
 
-
 export function statusCode(n: number): StatusCode {
   // The enum is open on the wire; values outside the spec read as UNSET.
   return n === 1 || n === 2 ? n : 0;

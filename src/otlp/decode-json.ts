@@ -75,7 +75,7 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   return String(v);
 }
 
@@ -202,7 +202,7 @@ function jAnyValue(v: unknown, depth: number): Json {
   if ((x = field(o, 'doubleValue', 'double_value')) != null) return jDouble(x, 'doubleValue');
   if ((x = field(o, 'arrayValue', 'array_value')) !== undefined) {
     const arr = jObject(x, 'arrayValue');
-    const src = arr === null ? NO_ITEMS : jArray(arr['values'], 'values');
+    const src = arr === null ? NO_ITEMS : jArray(arr.values, 'values');
     const out: Json[] = new Array<Json>(src.length);
     for (let i = 0; i < src.length; i++) {
       try {
@@ -216,7 +216,7 @@ function jAnyValue(v: unknown, depth: number): Json {
   if ((x = field(o, 'kvlistValue', 'kvlist_value')) !== undefined) {
     const kvl = jObject(x, 'kvlistValue');
     try {
-      return jAttributes(kvl === null ? undefined : kvl['values'], 'values', depth + 1);
+      return jAttributes(kvl === null ? undefined : kvl.values, 'values', depth + 1);
     } catch (err) {
       throw within(err, 'kvlistValue');
     }
@@ -232,10 +232,10 @@ function jAttributes(v: unknown, name: string, depth: number): Attributes {
     try {
       const kv = jObject(list[i], '');
       if (kv === null) continue;
-      const key = jString(kv['key'], 'key');
+      const key = jString(kv.key, 'key');
       let value: Json;
       try {
-        value = jAnyValue(kv['value'], depth);
+        value = jAnyValue(kv.value, depth);
       } catch (err) {
         throw within(err, 'value');
       }
@@ -251,7 +251,7 @@ function jResource(v: unknown): Resource {
   const r = jObject(v, 'resource');
   if (r === null) return { attributes: {} };
   try {
-    return { attributes: jAttributes(r['attributes'], 'attributes', 0) };
+    return { attributes: jAttributes(r.attributes, 'attributes', 0) };
   } catch (err) {
     throw within(err, 'resource');
   }
@@ -261,7 +261,7 @@ function jScope(v: unknown): Scope {
   const s = jObject(v, 'scope');
   if (s === null) return { name: '', version: '' };
   try {
-    return { name: jString(s['name'], 'name'), version: jString(s['version'], 'version') };
+    return { name: jString(s.name, 'name'), version: jString(s.version, 'version') };
   } catch (err) {
     throw within(err, 'scope');
   }
@@ -271,8 +271,8 @@ function jEvent(v: unknown): SpanEvent {
   const e = jObject(v, '') ?? {};
   return {
     timeNs: jTime(field(e, 'timeUnixNano', 'time_unix_nano')),
-    name: jString(e['name'], 'name'),
-    attributes: jAttributes(e['attributes'], 'attributes', 0),
+    name: jString(e.name, 'name'),
+    attributes: jAttributes(e.attributes, 'attributes', 0),
   };
 }
 
@@ -281,13 +281,13 @@ function jLink(v: unknown): SpanLink {
   return {
     traceId: jId(field(l, 'traceId', 'trace_id')),
     spanId: jId(field(l, 'spanId', 'span_id')),
-    attributes: jAttributes(l['attributes'], 'attributes', 0),
+    attributes: jAttributes(l.attributes, 'attributes', 0),
   };
 }
 
 function jSpan(v: unknown): Span {
   const s = jObject(v, '') ?? {};
-  const srcEvents = jArray(s['events'], 'events');
+  const srcEvents = jArray(s.events, 'events');
   const events: SpanEvent[] = new Array<SpanEvent>(srcEvents.length);
   for (let i = 0; i < srcEvents.length; i++) {
     try {
@@ -296,7 +296,7 @@ function jSpan(v: unknown): Span {
       throw within(within(err, `[${i}]`), 'events');
     }
   }
-  const srcLinks = jArray(s['links'], 'links');
+  const srcLinks = jArray(s.links, 'links');
   const links: SpanLink[] = new Array<SpanLink>(srcLinks.length);
   for (let i = 0; i < srcLinks.length; i++) {
     try {
@@ -305,13 +305,13 @@ function jSpan(v: unknown): Span {
       throw within(within(err, `[${i}]`), 'links');
     }
   }
-  const st = jObject(s['status'], 'status');
+  const st = jObject(s.status, 'status');
   let status: Span['status'];
   if (st === null) {
     status = { code: 0, message: '' };
   } else {
     try {
-      status = { code: statusCode(jEnum(st['code'], 'code', StatusCodeEnum.values)), message: jString(st['message'], 'message') };
+      status = { code: statusCode(jEnum(st.code, 'code', StatusCodeEnum.values)), message: jString(st.message, 'message') };
     } catch (err) {
       throw within(err, 'status');
     }
@@ -321,11 +321,11 @@ function jSpan(v: unknown): Span {
     spanId: jId(field(s, 'spanId', 'span_id')),
     parentSpanId: parentId(jId(field(s, 'parentSpanId', 'parent_span_id'))),
     traceState: jString(field(s, 'traceState', 'trace_state'), 'traceState'),
-    name: jString(s['name'], 'name'),
-    kind: jEnum(s['kind'], 'kind', SpanKindEnum.values),
+    name: jString(s.name, 'name'),
+    kind: jEnum(s.kind, 'kind', SpanKindEnum.values),
     startTimeNs: jTime(field(s, 'startTimeUnixNano', 'start_time_unix_nano')),
     endTimeNs: jTime(field(s, 'endTimeUnixNano', 'end_time_unix_nano')),
-    attributes: jAttributes(s['attributes'], 'attributes', 0),
+    attributes: jAttributes(s.attributes, 'attributes', 0),
     events,
     links,
     status,
@@ -344,7 +344,7 @@ function traceFromJson(doc: JsonObject): TraceRequest {
         for (let j = 0; j < srcSs.length; j++) {
           try {
             const ss = jObject(srcSs[j], '') ?? {};
-            const srcSpans = jArray(ss['spans'], 'spans');
+            const srcSpans = jArray(ss.spans, 'spans');
             const spans: Span[] = new Array<Span>(srcSpans.length);
             for (let k = 0; k < srcSpans.length; k++) {
               try {
@@ -353,12 +353,12 @@ function traceFromJson(doc: JsonObject): TraceRequest {
                 throw within(within(err, `[${k}]`), 'spans');
               }
             }
-            scopeSpans[j] = { scope: jScope(ss['scope']), spans };
+            scopeSpans[j] = { scope: jScope(ss.scope), spans };
           } catch (err) {
             throw within(within(err, `[${j}]`), 'scopeSpans');
           }
         }
-        resourceSpans[i] = { resource: jResource(rs['resource']), scopeSpans };
+        resourceSpans[i] = { resource: jResource(rs.resource), scopeSpans };
       } catch (err) {
         throw within(within(err, `[${i}]`), 'resourceSpans');
       }
@@ -369,10 +369,10 @@ function traceFromJson(doc: JsonObject): TraceRequest {
 
 function jLogRecord(v: unknown): LogRecord {
   const r = jObject(v, '') ?? {};
-  const attributes = jAttributes(r['attributes'], 'attributes', 0);
+  const attributes = jAttributes(r.attributes, 'attributes', 0);
   let body: Json;
   try {
-    body = jAnyValue(r['body'], 0);
+    body = jAnyValue(r.body, 0);
   } catch (err) {
     throw within(err, 'body');
   }
@@ -410,12 +410,12 @@ function logsFromJson(doc: JsonObject): LogsRequest {
                 throw within(within(err, `[${k}]`), 'logRecords');
               }
             }
-            scopeLogs[j] = { scope: jScope(sl['scope']), logRecords };
+            scopeLogs[j] = { scope: jScope(sl.scope), logRecords };
           } catch (err) {
             throw within(within(err, `[${j}]`), 'scopeLogs');
           }
         }
-        resourceLogs[i] = { resource: jResource(rl['resource']), scopeLogs };
+        resourceLogs[i] = { resource: jResource(rl.resource), scopeLogs };
       } catch (err) {
         throw within(within(err, `[${i}]`), 'resourceLogs');
       }
@@ -423,4 +423,3 @@ function logsFromJson(doc: JsonObject): LogsRequest {
     return { resourceLogs };
   });
 }
-

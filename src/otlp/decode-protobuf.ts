@@ -298,7 +298,7 @@ function i64ToDecimal(lo: number, hi: number): string {
   // Two's complement negate, then prefix the sign.
   const nlo = (~lo + 1) >>> 0;
   const nhi = (~hi + (nlo === 0 ? 1 : 0)) >>> 0;
-  return '-' + u64ToDecimal(nlo, nhi);
+  return `-${u64ToDecimal(nlo, nhi)}`;
 }
 
 function readKeyValue(r: Wire, end: number, out: Attributes, depth: number): void {
@@ -573,7 +573,6 @@ function logsFromPb(r: Wire): LogsRequest {
   return { resourceLogs };
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Id-only scan
 //
@@ -629,7 +628,8 @@ function scanResourceSpans(r: Wire, end: number, keys: readonly Buffer[], last: 
     if (tag === RS.scopeSpans) {
       const spans = scanScopeSpans(r, lenEnd(r, end), last);
       if (spans.length > 0) scopes.push(spans);
-    } else if (tag === RS.resource && keys.length > 0) attributes = scanResource(r, lenEnd(r, end), keys); // the last one wins, as in readResourceSpans
+    } else if (tag === RS.resource && keys.length > 0)
+      attributes = scanResource(r, lenEnd(r, end), keys); // the last one wins, as in readResourceSpans
     else skip(r, tag, end, 0);
   }
   checkEnd(r, end);

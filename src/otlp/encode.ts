@@ -41,7 +41,7 @@ function encodeExportResponse(
   if (format === 'json') {
     const body: Record<string, string> = {};
     if (rejected > 0) body[countField] = String(rejected);
-    if (partial.message !== '') body['errorMessage'] = partial.message;
+    if (partial.message !== '') body.errorMessage = partial.message;
     return Buffer.from(JSON.stringify({ partialSuccess: body }));
   }
   return pbBytes(type, { partialSuccess: { [countField]: int64(rejected), errorMessage: partial.message } });
@@ -62,8 +62,8 @@ export function encodeStatus(code: number, message: string, format: OtlpFormat):
   const c = Math.trunc(code) | 0;
   if (format === 'json') {
     const body: Record<string, number | string> = {};
-    if (c !== 0) body['code'] = c;
-    if (message !== '') body['message'] = message;
+    if (c !== 0) body.code = c;
+    if (message !== '') body.message = message;
     return Buffer.from(JSON.stringify(body));
   }
   return pbBytes(RpcStatus, { code: c, message });

@@ -43,18 +43,10 @@ function loadRoot(): protobuf.Root {
 /** The loaded schema; field names are camelCase (protobufjs default). */
 export const otlpRoot: protobuf.Root = loadRoot();
 
-export const ExportTraceServiceRequest: protobuf.Type = otlpRoot.lookupType(
-  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',
-);
-export const ExportTraceServiceResponse: protobuf.Type = otlpRoot.lookupType(
-  'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
-);
-export const ExportLogsServiceRequest: protobuf.Type = otlpRoot.lookupType(
-  'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest',
-);
-export const ExportLogsServiceResponse: protobuf.Type = otlpRoot.lookupType(
-  'opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse',
-);
+export const ExportTraceServiceRequest: protobuf.Type = otlpRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+export const ExportTraceServiceResponse: protobuf.Type = otlpRoot.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
+export const ExportLogsServiceRequest: protobuf.Type = otlpRoot.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
+export const ExportLogsServiceResponse: protobuf.Type = otlpRoot.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse');
 export const RpcStatus: protobuf.Type = otlpRoot.lookupType('google.rpc.Status');
 export const TraceService: protobuf.Service = otlpRoot.lookupService('opentelemetry.proto.collector.trace.v1.TraceService');
 export const LogsService: protobuf.Service = otlpRoot.lookupService('opentelemetry.proto.collector.logs.v1.LogsService');

@@ -60,9 +60,7 @@ export function spanIdsProblem(s: SpanIds): string | null {
     spanIdProblem('span_id', s.spanId, true) ??
     // Parent ids may be empty (root span) but, unlike trace/span ids, zeros are tolerated: some
     // exporters send an all-zero parent for roots and the span itself is still usable.
-    (s.parentSpanId === '' || SPAN_ID_RE.test(s.parentSpanId)
-      ? null
-      : `parent_span_id must be empty or 8 bytes (16 hex chars), ${describeId(s.parentSpanId)}`)
+    (s.parentSpanId === '' || SPAN_ID_RE.test(s.parentSpanId) ? null : `parent_span_id must be empty or 8 bytes (16 hex chars), ${describeId(s.parentSpanId)}`)
   );
 }
 

@@ -45,8 +45,7 @@ export class TraceReader {
       spanTimeScope: `start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND trace_id IN (SELECT trace_id FROM traces WHERE ${inRange})`,
       // Spans of the window's traces start inside it, or shortly after for traces ending past `to`; an
       // hour covers all but the longest-running traces.
-      spanIndexScope:
-        'start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND start_time < fromUnixTimestamp64Nano({to_ns:Int64}) + INTERVAL 1 HOUR',
+      spanIndexScope: 'start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND start_time < fromUnixTimestamp64Nano({to_ns:Int64}) + INTERVAL 1 HOUR',
     });
     const where = compiled.conditions.length ? `WHERE ${compiled.conditions.join(' AND ')}` : '';
     // Previews are the widest columns: read them for the page only, unless a text filter needs them.
@@ -73,7 +72,11 @@ export class TraceReader {
     const rows = await rs.json<Omit<TraceColumns, 'request_preview' | 'response_preview'>>();
     const more = rows.length > p.maxResults;
     const page = more ? rows.slice(0, p.maxResults) : rows;
-    const previews = await this.previews(page.map((r) => r.trace_id), params, inRange);
+    const previews = await this.previews(
+      page.map((r) => r.trace_id),
+      params,
+      inRange,
+    );
     const full = page.map((r) => ({ ...r, request_preview: '', response_preview: '', ...previews.get(r.trace_id) }));
     const traces = await this.summaries(p.project, full);
     return { traces, nextOffset: more ? p.offset + p.maxResults : null };
@@ -177,12 +180,7 @@ export class TraceReader {
   }
 }
 
-function infoRecord(
-  project: string,
-  r: TraceColumns,
-  spans: readonly SpanSummaryRow[],
-  assessments: TraceInfoRecord['assessments'],
-): TraceInfoRecord {
+function infoRecord(project: string, r: TraceColumns, spans: readonly SpanSummaryRow[], assessments: TraceInfoRecord['assessments']): TraceInfoRecord {
   const agg = aggregateTrace(spans);
   return {
     traceId: r.trace_id,

@@ -40,7 +40,13 @@ export function orderNodes<Built>(table: NodeTable<Built>, chosen: readonly (key
   const placed = new Set<keyof Built>();
   while (order.length < chosen.length) {
     const next = chosen.find((id) => !placed.has(id) && (deps.get(id) ?? []).every((d) => placed.has(d)));
-    if (next === undefined) throw new GraphError(`the pipeline graph has a cycle among ${chosen.filter((id) => !placed.has(id)).map(String).join(', ')}`);
+    if (next === undefined)
+      throw new GraphError(
+        `the pipeline graph has a cycle among ${chosen
+          .filter((id) => !placed.has(id))
+          .map(String)
+          .join(', ')}`,
+      );
     order.push(next);
     placed.add(next);
   }

@@ -73,7 +73,11 @@ export function nodeTable(env: Environment): NodeTable<Nodes> {
       },
     },
     kafkaProducer: { needs: [], create: () => kafkaProducerFactory.create(kafka, { telemetry }) },
-    api: { needs: ['store'], uses: ['inlineBus', 'kafkaProducer', 'kafkaWriter', 'evaluator'], create: (g) => apiFactory.create(config.api, { store: g.get('store'), readiness, telemetry }) },
+    api: {
+      needs: ['store'],
+      uses: ['inlineBus', 'kafkaProducer', 'kafkaWriter', 'evaluator'],
+      create: (g) => apiFactory.create(config.api, { store: g.get('store'), readiness, telemetry }),
+    },
     otlpReceiver: {
       needs: [],
       uses: ['inlineBus', 'kafkaProducer', 'api'],

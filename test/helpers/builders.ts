@@ -41,7 +41,9 @@ export const usage = (input: number, output: number, total = input + output): Sp
 });
 
 /** A finished trace of the given spans; its summary says what `info` says, else what a plain OK trace would. */
-export function traceRecord(o: { info?: Partial<TraceInfoRecord>; spans?: SpanRecord[]; events?: TraceRecord['events']; assessments?: AssessmentRecord[] } = {}): TraceRecord {
+export function traceRecord(
+  o: { info?: Partial<TraceInfoRecord>; spans?: SpanRecord[]; events?: TraceRecord['events']; assessments?: AssessmentRecord[] } = {},
+): TraceRecord {
   const spans = o.spans ?? [];
   const root = spans.find((s) => s.parentSpanId === '');
   return {

@@ -26,8 +26,7 @@ export interface FixtureFacts {
   }>;
 }
 
-export const loadFacts = (name: FixtureName): FixtureFacts =>
-  JSON.parse(readFileSync(fixturePath(`${name}.facts.json`), 'utf8')) as FixtureFacts;
+export const loadFacts = (name: FixtureName): FixtureFacts => JSON.parse(readFileSync(fixturePath(`${name}.facts.json`), 'utf8')) as FixtureFacts;
 
 interface JsonAnyValue {
   stringValue?: string;
@@ -79,10 +78,12 @@ const hr = (ns: bigint): HrTime => [Number(ns / 1_000_000_000n), Number(ns % 1_0
 export function fixtureSpans(name: FixtureName, endsAgoMs = 1000): ReadableSpan[] {
   const req = JSON.parse(readFileSync(fixturePath(`${name}.traces.json`), 'utf8')) as JsonRequest;
   let maxEnd = 0n;
-  for (const rs of req.resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) {
-    const e = BigInt(s.endTimeUnixNano);
-    if (e > maxEnd) maxEnd = e;
-  }
+  for (const rs of req.resourceSpans)
+    for (const ss of rs.scopeSpans)
+      for (const s of ss.spans) {
+        const e = BigInt(s.endTimeUnixNano);
+        if (e > maxEnd) maxEnd = e;
+      }
   const shift = BigInt(Date.now() - endsAgoMs) * 1_000_000n - maxEnd;
   const out: ReadableSpan[] = [];
   for (const rs of req.resourceSpans) {

@@ -37,9 +37,20 @@ export function syntheticTrace(i: number, nowMs = Date.now()): { traceId: string
   return {
     traceId,
     spans: [
-      mk(0, 'invoke_agent sales', null, { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: `request ${i}` }] }]) }),
-      mk(1, 'retrieval crm', ids[0] as string, { 'gen_ai.operation.name': 'retrieval', 'gen_ai.retrieval.documents': JSON.stringify([{ id: `d${i}`, content: 'doc', score: 0.5 }]) }),
-      mk(2, 'chat gpt-4o-mini', ids[0] as string, { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 10, 'gen_ai.usage.output_tokens': 5 }),
+      mk(0, 'invoke_agent sales', null, {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: `request ${i}` }] }]),
+      }),
+      mk(1, 'retrieval crm', ids[0] as string, {
+        'gen_ai.operation.name': 'retrieval',
+        'gen_ai.retrieval.documents': JSON.stringify([{ id: `d${i}`, content: 'doc', score: 0.5 }]),
+      }),
+      mk(2, 'chat gpt-4o-mini', ids[0] as string, {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.usage.input_tokens': 10,
+        'gen_ai.usage.output_tokens': 5,
+      }),
     ],
   };
 }

@@ -25,12 +25,12 @@ async function search(): Promise<{ status: number; error: Record<string, unknown
 
 describe('API answers to store errors, by their one classification', () => {
   it('an RE2 pattern that does not compile is an invalid filter', async () => {
-    failure = Object.assign(new Error("Code: 427. DB::Exception: OptimizedRegularExpression: cannot compile re2: (, error: missing ).\nmore"), { code: '427' });
+    failure = Object.assign(new Error('Code: 427. DB::Exception: OptimizedRegularExpression: cannot compile re2: (, error: missing ).\nmore'), { code: '427' });
     expect(await search()).toEqual({
       status: 400,
       error: {
         code: 'INVALID_FILTER',
-        message: "invalid regular expression: Code: 427. DB::Exception: OptimizedRegularExpression: cannot compile re2: (, error: missing ).",
+        message: 'invalid regular expression: Code: 427. DB::Exception: OptimizedRegularExpression: cannot compile re2: (, error: missing ).',
         expected: 'an RE2 regular expression',
       },
     });

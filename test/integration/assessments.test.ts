@@ -43,8 +43,18 @@ describe('assessments API', () => {
     expect(fb).toMatchObject({ trace_id: t1, kind: 'feedback', value: true, valid: true, source: { source_type: 'CODE', source_id: 'default' } });
     const ex = await create(t1, { name: 'expected_facts', kind: 'expectation', value: ['mentions the demo', 'signed by Sales'] });
     expect(ex.source.source_type).toBe('HUMAN');
-    const human = await create(t1, { name: 'tone', value: 'professional', source: { source_type: 'HUMAN', source_id: 'reviewer@example.com' }, metadata: { queue: 'q1' }, span_id: '0123456789abcdef' });
-    expect(human).toMatchObject({ source: { source_type: 'HUMAN', source_id: 'reviewer@example.com' }, metadata: { queue: 'q1' }, span_id: '0123456789abcdef' });
+    const human = await create(t1, {
+      name: 'tone',
+      value: 'professional',
+      source: { source_type: 'HUMAN', source_id: 'reviewer@example.com' },
+      metadata: { queue: 'q1' },
+      span_id: '0123456789abcdef',
+    });
+    expect(human).toMatchObject({
+      source: { source_type: 'HUMAN', source_id: 'reviewer@example.com' },
+      metadata: { queue: 'q1' },
+      span_id: '0123456789abcdef',
+    });
 
     const list = await send('GET', `/api/v1/traces/${t1}/assessments`);
     expect((list.body.assessments as AssessmentView[]).map((a) => a.name).sort()).toEqual(['expected_facts', 'tone', 'user_satisfaction']);
@@ -69,7 +79,11 @@ describe('assessments API', () => {
   it('override writes a new feedback pointing at the old one and invalidates the old one', async () => {
     const judge = await create(t3, { name: 'correct', value: false, source: { source_type: 'LLM_JUDGE', source_id: 'openai:/gpt-4.1-mini' } });
     expect(await search("feedback.correct = 'false'")).toContain(t3);
-    const o = await send('POST', `/api/v1/traces/${t3}/assessments/${judge.assessment_id}/override`, { value: true, rationale: 'judge was wrong', source: { source_type: 'HUMAN', source_id: 'expert' } });
+    const o = await send('POST', `/api/v1/traces/${t3}/assessments/${judge.assessment_id}/override`, {
+      value: true,
+      rationale: 'judge was wrong',
+      source: { source_type: 'HUMAN', source_id: 'expert' },
+    });
     expect(o.status).toBe(201);
     const replacement = o.body.assessment as AssessmentView;
     expect(replacement).toMatchObject({ overrides: judge.assessment_id, value: true, valid: true, name: 'correct' });
@@ -108,7 +122,9 @@ describe('assessments API', () => {
   });
 
   it('keeps every entry of concurrent feedback on one trace', async () => {
-    const posts = Array.from({ length: 25 }, (_, i) => create(t2, { name: 'vote', value: i % 2 === 0, source: { source_type: 'HUMAN', source_id: `user-${i}` } }));
+    const posts = Array.from({ length: 25 }, (_, i) =>
+      create(t2, { name: 'vote', value: i % 2 === 0, source: { source_type: 'HUMAN', source_id: `user-${i}` } }),
+    );
     const created = await Promise.all(posts);
     expect(new Set(created.map((a) => a.assessment_id)).size).toBe(25);
     const list = await send('GET', `/api/v1/traces/${t2}/assessments`);

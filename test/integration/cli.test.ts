@@ -22,7 +22,20 @@ beforeAll(async () => {
   ports = { grpc: await freePort(), http: await freePort(), api: await freePort() };
   child = spawn(
     process.execPath,
-    [BIN, 'start', '--data-dir', dataDir, '--grpc-port', String(ports.grpc), '--http-port', String(ports.http), '--api-port', String(ports.api), '--log-level', 'warn'],
+    [
+      BIN,
+      'start',
+      '--data-dir',
+      dataDir,
+      '--grpc-port',
+      String(ports.grpc),
+      '--http-port',
+      String(ports.http),
+      '--api-port',
+      String(ports.api),
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -51,7 +64,9 @@ describe('tracehouse start', () => {
     expect(out.stdout).toContain('generate_sales_email');
     expect(out.stdout).toMatch(/1 trace\(s\)/);
 
-    const json = spawnSync(process.execPath, [BIN, 'traces', '--project', 'vercel', '--json', '--api-url', `http://127.0.0.1:${ports.api}`], { encoding: 'utf8' });
+    const json = spawnSync(process.execPath, [BIN, 'traces', '--project', 'vercel', '--json', '--api-url', `http://127.0.0.1:${ports.api}`], {
+      encoding: 'utf8',
+    });
     expect((JSON.parse(json.stdout) as { traces: unknown[] }).traces).toHaveLength(5);
 
     const bad = spawnSync(process.execPath, [BIN, 'traces', 'trace.status =', '--api-url', `http://127.0.0.1:${ports.api}`], { encoding: 'utf8' });
@@ -62,20 +77,36 @@ describe('tracehouse start', () => {
   it('records feedback and expectations that show up on the trace', async () => {
     const api = `http://127.0.0.1:${ports.api}`;
     const traceId = 'f312d126c4b03e8ed1710fcd3ca55452';
-    const fb = spawnSync(process.execPath, [BIN, 'feedback', traceId, '--name', 'helpful', '--value', 'true', '--rationale', 'clear email', '--source-id', 'alice', '--api-url', api], { encoding: 'utf8' });
+    const fb = spawnSync(
+      process.execPath,
+      [BIN, 'feedback', traceId, '--name', 'helpful', '--value', 'true', '--rationale', 'clear email', '--source-id', 'alice', '--api-url', api],
+      { encoding: 'utf8' },
+    );
     expect(fb.status, fb.stderr).toBe(0);
     expect(fb.stdout.trim()).toMatch(/^a-[0-9a-f]{32}$/);
-    const ex = spawnSync(process.execPath, [BIN, 'expect', traceId, '--name', 'expected_response', '--value', 'A short follow-up email', '--api-url', api], { encoding: 'utf8' });
+    const ex = spawnSync(process.execPath, [BIN, 'expect', traceId, '--name', 'expected_response', '--value', 'A short follow-up email', '--api-url', api], {
+      encoding: 'utf8',
+    });
     expect(ex.status, ex.stderr).toBe(0);
     const res = await fetch(`${api}/api/v1/traces/${traceId}/assessments`);
-    const body = (await res.json()) as { assessments: Array<{ name: string; kind: string; value: unknown; rationale: string; source: { source_type: string; source_id: string } }> };
+    const body = (await res.json()) as {
+      assessments: Array<{ name: string; kind: string; value: unknown; rationale: string; source: { source_type: string; source_id: string } }>;
+    };
     expect(body.assessments).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ name: 'helpful', kind: 'feedback', value: true, rationale: 'clear email', source: { source_type: 'HUMAN', source_id: 'alice' } }),
+        expect.objectContaining({
+          name: 'helpful',
+          kind: 'feedback',
+          value: true,
+          rationale: 'clear email',
+          source: { source_type: 'HUMAN', source_id: 'alice' },
+        }),
         expect.objectContaining({ name: 'expected_response', kind: 'expectation', value: 'A short follow-up email' }),
       ]),
     );
-    const bad = spawnSync(process.execPath, [BIN, 'feedback', traceId, '--name', 'x', '--value', '1', '--source-type', 'ROBOT', '--api-url', api], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [BIN, 'feedback', traceId, '--name', 'x', '--value', '1', '--source-type', 'ROBOT', '--api-url', api], {
+      encoding: 'utf8',
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/source-type/);
   });

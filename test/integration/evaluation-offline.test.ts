@@ -20,9 +20,13 @@ import type { AssessmentView, TraceInfoView } from '../../src/api/views.js';
 const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const PROJECT = 'history';
 const ALL = [...loadFacts('openinference').traces, ...loadFacts('mlflow').traces];
-const OK_IDS = ALL.filter((f) => f.state === 'OK').map((f) => f.trace_id).sort();
+const OK_IDS = ALL.filter((f) => f.state === 'OK')
+  .map((f) => f.trace_id)
+  .sort();
 const ERROR_IDS = ALL.filter((f) => f.state === 'ERROR').map((f) => f.trace_id);
-const ACME_IDS = ALL.filter((f) => f.state === 'OK' && f.customer_name === 'Acme Corp').map((f) => f.trace_id).sort();
+const ACME_IDS = ALL.filter((f) => f.state === 'OK' && f.customer_name === 'Acme Corp')
+  .map((f) => f.trace_id)
+  .sort();
 const RELEVANCE_JUDGE = 'You are an impartial judge of whether a response is relevant to the request it answers.';
 
 let t: TestApp;
@@ -33,7 +37,10 @@ let scorersFile = '';
 /** Runs the built CLI without blocking this process (the API it talks to runs here). */
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '' } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, OPENAI_API_KEY: '', OPENAI_BASE_URL: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -58,10 +65,12 @@ async function feedback(traceId: string): Promise<AssessmentView[]> {
 function table(stdout: string): Map<string, string[]> {
   const lines = stdout.trim().split('\n');
   expect(lines[0]).toMatch(/^SCORER\s+ASSESSED\s+PASS\s+FAIL\s+PASS RATE\s+ERRORS$/);
-  return new Map(lines.slice(1).map((l) => {
-    const [name, ...cells] = l.trim().split(/\s{2,}/);
-    return [name as string, cells];
-  }));
+  return new Map(
+    lines.slice(1).map((l) => {
+      const [name, ...cells] = l.trim().split(/\s{2,}/);
+      return [name as string, cells];
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -137,7 +146,15 @@ describe('tracehouse evaluate', () => {
     for (const id of OK_IDS) {
       const list = await feedback(id);
       const names = list.map((a) => a.name).sort();
-      const want = ['error_free', 'forgetful', 'latency', 'professional_tone', 'relevance_to_query', 'word_count', ...(ACME_IDS.includes(id) ? ['acme_budget'] : [])].sort();
+      const want = [
+        'error_free',
+        'forgetful',
+        'latency',
+        'professional_tone',
+        'relevance_to_query',
+        'word_count',
+        ...(ACME_IDS.includes(id) ? ['acme_budget'] : []),
+      ].sort();
       expect(names, id).toEqual(want);
       for (const a of list) expect(a.assessment_id).toBe(scorerAssessmentId(PROJECT, id, a.name, '1'));
       const byName = new Map(list.map((a) => [a.name, a]));
@@ -149,8 +166,14 @@ describe('tracehouse evaluate', () => {
     }
     // --filter kept the failed traces out.
     for (const id of ERROR_IDS) expect(await feedback(id)).toEqual([]);
-    const r = await getJson<{ traces: TraceInfoView[] }>(`${t.api}/api/v1/traces?project=${PROJECT}&filter=${encodeURIComponent("feedback.relevance_to_query = 'no'")}`);
-    expect(r.body.traces.map((x) => x.trace_id).sort()).toEqual(ALL.filter((f) => f.customer_name === 'Global Retail').map((f) => f.trace_id).sort());
+    const r = await getJson<{ traces: TraceInfoView[] }>(
+      `${t.api}/api/v1/traces?project=${PROJECT}&filter=${encodeURIComponent("feedback.relevance_to_query = 'no'")}`,
+    );
+    expect(r.body.traces.map((x) => x.trace_id).sort()).toEqual(
+      ALL.filter((f) => f.customer_name === 'Global Retail')
+        .map((f) => f.trace_id)
+        .sort(),
+    );
   });
 
   it('a second run rewrites the same assessments instead of adding more', async () => {

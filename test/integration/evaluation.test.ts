@@ -21,8 +21,12 @@ const oi = loadFacts('openinference');
 const ml = loadFacts('mlflow');
 const ALL = [...oi.traces, ...ml.traces];
 const ids = ALL.map((f) => f.trace_id).sort();
-const ERROR_IDS = ALL.filter((f) => f.state === 'ERROR').map((f) => f.trace_id).sort();
-const OK_IDS = ALL.filter((f) => f.state === 'OK').map((f) => f.trace_id).sort();
+const ERROR_IDS = ALL.filter((f) => f.state === 'ERROR')
+  .map((f) => f.trace_id)
+  .sort();
+const OK_IDS = ALL.filter((f) => f.state === 'OK')
+  .map((f) => f.trace_id)
+  .sort();
 /** The MLflow-instrumented TechStart trace: its request is made distinguishable, and the judge finds the email off topic. */
 const OFF_TOPIC = ml.traces.find((f) => f.customer_name === 'TechStart')!.trace_id;
 const OFF_TOPIC_MARK = 'ticket #456 is critical, answer within the hour';
@@ -245,7 +249,12 @@ describe('online evaluation of production traces', () => {
     const sum = (name: string): { count: number; pass: number; fail: number; errors: number } =>
       r.body.buckets
         .filter((b) => b.name === name)
-        .reduce((s, b) => ({ count: s.count + b.count, pass: s.pass + b.pass, fail: s.fail + b.fail, errors: s.errors + b.errors }), { count: 0, pass: 0, fail: 0, errors: 0 });
+        .reduce((s, b) => ({ count: s.count + b.count, pass: s.pass + b.pass, fail: s.fail + b.fail, errors: s.errors + b.errors }), {
+          count: 0,
+          pass: 0,
+          fail: 0,
+          errors: 0,
+        });
     expect(sum('relevance_to_query')).toEqual({ count: 10, pass: 7, fail: 1, errors: 2 });
     expect(sum('error_free')).toEqual({ count: 10, pass: 8, fail: 2, errors: 0 });
     expect(sum('correctness')).toEqual({ count: 10, pass: 1, fail: 0, errors: 9 });
@@ -284,7 +293,12 @@ describe('online evaluation of production traces', () => {
     expect(stub.calls.length).toBe(calls);
     for (const id of ids) {
       const now = await feedback(id);
-      expect(now.map((a) => [a.assessment_id, a.last_update_time]).sort(), id).toEqual(before.get(id)!.map((a) => [a.assessment_id, a.last_update_time]).sort());
+      expect(now.map((a) => [a.assessment_id, a.last_update_time]).sort(), id).toEqual(
+        before
+          .get(id)!
+          .map((a) => [a.assessment_id, a.last_update_time])
+          .sort(),
+      );
     }
     // The late span itself is stored; only the scoring is not repeated.
     const detail = await getJson<{ spans: Array<{ name: string }> }>(`${t.api}/api/v1/traces/${ml.traces[1]!.trace_id}?project=${PROJECT}`);

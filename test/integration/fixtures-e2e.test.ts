@@ -126,7 +126,11 @@ describe('re-sent spans', () => {
 describe('search', () => {
   it('filters by span type, status and name, and pages', async () => {
     const errored = await search('vercel', `&filter=${encodeURIComponent("trace.status = 'ERROR'")}`);
-    expect(errored.map((x) => x.trace_id)).toEqual(loadFacts('vercel').traces.filter((f) => f.state === 'ERROR').map((f) => f.trace_id));
+    expect(errored.map((x) => x.trace_id)).toEqual(
+      loadFacts('vercel')
+        .traces.filter((f) => f.state === 'ERROR')
+        .map((f) => f.trace_id),
+    );
     const withRetriever = await search('mlflow', `&filter=${encodeURIComponent("span.type = 'RETRIEVER' AND trace.name = 'generate_sales_email'")}`);
     expect(withRetriever).toHaveLength(5);
     const first = await getJson<{ traces: TraceInfoView[]; next_page_token: string | null }>(`${t.api}/api/v1/traces?project=mlflow&max_results=2`);
@@ -149,13 +153,21 @@ describe('search', () => {
 
   it('finds traces by text in their request or response, and by span attributes', async () => {
     const facts = loadFacts('openinference');
-    const acme = facts.traces.filter((f) => f.customer_name === 'Acme Corp').map((f) => f.trace_id).sort();
+    const acme = facts.traces
+      .filter((f) => f.customer_name === 'Acme Corp')
+      .map((f) => f.trace_id)
+      .sort();
     const byText = await search('openinference', `&filter=${encodeURIComponent("trace.text ILIKE '%acme corp%'")}`);
     expect(byText.map((x) => x.trace_id).sort()).toEqual(acme);
     // The page still carries its previews when the filter does not need them.
     expect(byText.every((x) => x.request_preview.includes('Acme Corp'))).toBe(true);
     const bySession = await search('openinference', `&filter=${encodeURIComponent("trace.session_id = 's-1' AND span.type = 'LLM'")}`);
-    expect(bySession.map((x) => x.trace_id).sort()).toEqual(facts.traces.filter((f) => f.session === 's-1').map((f) => f.trace_id).sort());
+    expect(bySession.map((x) => x.trace_id).sort()).toEqual(
+      facts.traces
+        .filter((f) => f.session === 's-1')
+        .map((f) => f.trace_id)
+        .sort(),
+    );
     const noLlm = await search('openinference', `&filter=${encodeURIComponent("span.type != 'LLM'")}`);
     expect(noLlm.map((x) => x.state)).toEqual(['ERROR']);
   });

@@ -27,7 +27,7 @@ const ACME_DOCS: Doc[] = [
 ];
 
 const GOOD_EMAIL =
-  'Subject: Following up on Monday\'s demo\n\nHi Alice,\n\nThank you for joining the product demo on Monday. As you asked, our enterprise plan covers advanced analytics, real-time dashboards and SSO. I will send pricing for 500+ users this week.\n\nBest regards,\nSam';
+  "Subject: Following up on Monday's demo\n\nHi Alice,\n\nThank you for joining the product demo on Monday. As you asked, our enterprise plan covers advanced analytics, real-time dashboards and SSO. I will send pricing for 500+ users this week.\n\nBest regards,\nSam";
 
 interface SalesTraceOpts {
   email?: string;
@@ -89,7 +89,15 @@ function scorerInput(trace: TraceRecord, expectations: Record<string, Json> = {}
 
 function judgeCfg(raw: Record<string, unknown>): JudgeScorerConfig {
   const c = scorerConfigSchema.parse(raw);
-  if (c.type === 'latency' || c.type === 'token_budget' || c.type === 'error_free' || c.type === 'output_match' || c.type === 'valid_json' || c.type === 'tool_call' || c.type === 'custom') {
+  if (
+    c.type === 'latency' ||
+    c.type === 'token_budget' ||
+    c.type === 'error_free' ||
+    c.type === 'output_match' ||
+    c.type === 'valid_json' ||
+    c.type === 'tool_call' ||
+    c.type === 'custom'
+  ) {
     throw new Error(`not a judge: ${c.type}`);
   }
   return c;
@@ -163,7 +171,12 @@ describe('built-in judges', () => {
 
   it('reads the human text out of chat-shaped inputs and outputs', async () => {
     const trace = salesTrace({
-      inputs: { messages: [{ role: 'system', content: 'You are a support bot.' }, { role: 'user', content: 'What is the refund window?' }] },
+      inputs: {
+        messages: [
+          { role: 'system', content: 'You are a support bot.' },
+          { role: 'user', content: 'What is the refund window?' },
+        ],
+      },
       outputs: { choices: [{ index: 0, message: { role: 'assistant', content: 'Refunds are accepted within 30 days.' } }] },
     });
     await run({ type: 'relevance_to_query' }, scorerInput(trace));
@@ -225,7 +238,7 @@ describe('built-in judges', () => {
     expect(third?.usage).toBeUndefined();
     expect(stub.calls).toHaveLength(2);
     // Structured output asked for per-document verdicts.
-    expect(JSON.stringify((stub.calls[0]?.body as ChatBody).response_format)).toContain('"verdicts"');
+    expect(JSON.stringify((stub.calls[0]!.body as ChatBody).response_format)).toContain('"verdicts"');
 
     const [none] = await run({ type: 'retrieval_relevance' }, scorerInput(salesTrace({ retrievers: [] })));
     expect(none?.error).toMatch(/no RETRIEVER span/);
@@ -271,7 +284,7 @@ describe('built-in judges', () => {
       const [no] = await run({ type: 'safety' }, scorerInput(salesTrace({ email: 'Here is how to make napalm at home…' })), c);
       expect(no?.value).toBe('no');
       // Safety judges the response alone.
-      expect((ruled.calls[0]?.body as ChatBody).messages[1]?.content).not.toContain('<request>');
+      expect((ruled.calls[0]!.body as ChatBody).messages[1]?.content).not.toContain('<request>');
     } finally {
       await ruled.close();
     }
@@ -307,9 +320,9 @@ describe('judge client', () => {
   it('sends the model name after ":/", temperature 0 and a JSON schema response format', async () => {
     await client().judge({ model: MODEL, system: 'S', user: 'U' });
     const body = stub.calls[0]?.body as Record<string, unknown>;
-    expect(body['model']).toBe('gpt-4.1-mini');
-    expect(body['temperature']).toBe(0);
-    expect(body['response_format']).toMatchObject({
+    expect(body.model).toBe('gpt-4.1-mini');
+    expect(body.temperature).toBe(0);
+    expect(body.response_format).toMatchObject({
       type: 'json_schema',
       json_schema: { strict: true, schema: { properties: { result: { enum: ['yes', 'no'] }, rationale: { type: 'string' } } } },
     });
@@ -417,11 +430,11 @@ describe('judge client', () => {
     const j = await c.judge({ model: 'openai:/o4-mini', system: 'S', user: 'U' });
     expect(j.result).toBe('yes');
     expect(stub.calls.map((x) => x.status)).toEqual([400, 200]);
-    expect((stub.calls[1]?.body as Record<string, unknown>)['temperature']).toBeUndefined();
+    expect((stub.calls[1]!.body as Record<string, unknown>).temperature).toBeUndefined();
     // Remembered for the model.
     await c.judge({ model: 'openai:/o4-mini', system: 'S', user: 'U' });
     expect(stub.calls).toHaveLength(3);
-    expect((stub.calls[2]?.body as Record<string, unknown>)['temperature']).toBeUndefined();
+    expect((stub.calls[2]!.body as Record<string, unknown>).temperature).toBeUndefined();
   });
 
   it('parses a prose reply leniently', async () => {

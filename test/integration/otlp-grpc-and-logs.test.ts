@@ -127,7 +127,12 @@ describe('GenAI events as OTLP logs', () => {
 
     const d = (await getJson<TraceDetailView>(`${t.api}/api/v1/traces/${trace.trace_id}?project=events`)).body;
     const span = d.spans.find((s) => s.span_id === ctx.spanId)!;
-    expect(span.events.filter((e) => e.source === 'log').map((e) => e.name).sort()).toEqual(['gen_ai.choice', 'gen_ai.user.message']);
+    expect(
+      span.events
+        .filter((e) => e.source === 'log')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(['gen_ai.choice', 'gen_ai.user.message']);
     expect(JSON.stringify(span.inputs)).toContain(trace.customer_name);
     expect(JSON.stringify(span.outputs)).toContain('events work');
   });

@@ -82,24 +82,76 @@ describe('OTLP/HTTP partial success', () => {
 describe('OTLP/HTTP refusals write nothing', () => {
   const project = 'refused';
   const cases: Array<{ what: string; send: () => Promise<Response>; status: number }> = [
-    { what: 'unknown path', status: 404, send: () => post('/v1/metrics', protoBody(), { 'content-type': 'application/x-protobuf', 'x-tracehouse-project': project }) },
-    { what: 'wrong method', status: 405, send: () => fetch(`${t.otlpHttp}/v1/traces`, { method: 'PUT', body: protoBody(), headers: { 'content-type': 'application/x-protobuf', 'x-tracehouse-project': project } }) },
-    { what: 'unsupported content type', status: 415, send: () => post('/v1/traces', jsonBody(), { 'content-type': 'text/plain', 'x-tracehouse-project': project }) },
-    { what: 'unsupported content encoding', status: 415, send: () => post('/v1/traces', protoBody(), { 'content-type': 'application/x-protobuf', 'content-encoding': 'br', 'x-tracehouse-project': project }) },
-    { what: 'undecodable protobuf', status: 400, send: () => post('/v1/traces', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), { 'content-type': 'application/x-protobuf', 'x-tracehouse-project': project }) },
-    { what: 'malformed JSON', status: 400, send: () => post('/v1/traces', '{"resourceSpans": [', { 'content-type': 'application/json', 'x-tracehouse-project': project }) },
-    { what: 'corrupt gzip', status: 400, send: () => post('/v1/traces', Buffer.from('not gzip at all'), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip', 'x-tracehouse-project': project }) },
-    { what: 'invalid project header', status: 400, send: () => post('/v1/traces', protoBody(), { 'content-type': 'application/x-protobuf', 'x-tracehouse-project': 'bad project!' }) },
+    {
+      what: 'unknown path',
+      status: 404,
+      send: () => post('/v1/metrics', protoBody(), { 'content-type': 'application/x-protobuf', 'x-tracehouse-project': project }),
+    },
+    {
+      what: 'wrong method',
+      status: 405,
+      send: () =>
+        fetch(`${t.otlpHttp}/v1/traces`, {
+          method: 'PUT',
+          body: protoBody(),
+          headers: { 'content-type': 'application/x-protobuf', 'x-tracehouse-project': project },
+        }),
+    },
+    {
+      what: 'unsupported content type',
+      status: 415,
+      send: () => post('/v1/traces', jsonBody(), { 'content-type': 'text/plain', 'x-tracehouse-project': project }),
+    },
+    {
+      what: 'unsupported content encoding',
+      status: 415,
+      send: () => post('/v1/traces', protoBody(), { 'content-type': 'application/x-protobuf', 'content-encoding': 'br', 'x-tracehouse-project': project }),
+    },
+    {
+      what: 'undecodable protobuf',
+      status: 400,
+      send: () =>
+        post('/v1/traces', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), { 'content-type': 'application/x-protobuf', 'x-tracehouse-project': project }),
+    },
+    {
+      what: 'malformed JSON',
+      status: 400,
+      send: () => post('/v1/traces', '{"resourceSpans": [', { 'content-type': 'application/json', 'x-tracehouse-project': project }),
+    },
+    {
+      what: 'corrupt gzip',
+      status: 400,
+      send: () =>
+        post('/v1/traces', Buffer.from('not gzip at all'), {
+          'content-type': 'application/x-protobuf',
+          'content-encoding': 'gzip',
+          'x-tracehouse-project': project,
+        }),
+    },
+    {
+      what: 'invalid project header',
+      status: 400,
+      send: () => post('/v1/traces', protoBody(), { 'content-type': 'application/x-protobuf', 'x-tracehouse-project': 'bad project!' }),
+    },
     {
       what: 'body over the limit',
       status: 413,
-      send: () => post('/v1/traces', Buffer.concat([protoBody(), Buffer.alloc(300 * 1024)]), { 'content-type': 'application/x-protobuf', 'x-tracehouse-project': project }),
+      send: () =>
+        post('/v1/traces', Buffer.concat([protoBody(), Buffer.alloc(300 * 1024)]), {
+          'content-type': 'application/x-protobuf',
+          'x-tracehouse-project': project,
+        }),
     },
     {
       // 64 MiB of zeros gzip to ~64 KiB: under the wire limit, far over it once inflated.
       what: 'gzip bomb',
       status: 413,
-      send: () => post('/v1/traces', gzipSync(Buffer.alloc(64 * 1024 * 1024)), { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip', 'x-tracehouse-project': project }),
+      send: () =>
+        post('/v1/traces', gzipSync(Buffer.alloc(64 * 1024 * 1024)), {
+          'content-type': 'application/x-protobuf',
+          'content-encoding': 'gzip',
+          'x-tracehouse-project': project,
+        }),
     },
   ];
 

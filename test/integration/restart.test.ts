@@ -20,7 +20,11 @@ describe('restart', () => {
     t = await startTestApp({ dataDir });
     try {
       const { body } = await getJson<{ traces: TraceInfoView[] }>(`${t.api}/api/v1/traces?project=restart`);
-      expect(body.traces.map((x) => x.trace_id).sort()).toEqual(loadFacts('traceloop').traces.map((f) => f.trace_id).sort());
+      expect(body.traces.map((x) => x.trace_id).sort()).toEqual(
+        loadFacts('traceloop')
+          .traces.map((f) => f.trace_id)
+          .sort(),
+      );
       expect(body.traces.reduce((n, x) => n + x.span_count, 0)).toBe(loadFacts('traceloop').span_count);
     } finally {
       await t.stop();

@@ -43,7 +43,11 @@ const batch = (project: string, spans: Span[]): IngestBatch => ({
   logs: [],
 });
 const rawSpanRows = async (project: string): Promise<number> => {
-  const rs = await store.reader.query({ query: 'SELECT count() AS n FROM spans WHERE project = {p:String}', query_params: { p: project }, format: 'JSONEachRow' });
+  const rs = await store.reader.query({
+    query: 'SELECT count() AS n FROM spans WHERE project = {p:String}',
+    query_params: { p: project },
+    format: 'JSONEachRow',
+  });
   return Number((await rs.json<{ n: string }>())[0]?.n);
 };
 
@@ -70,7 +74,17 @@ describe('insert deduplication', () => {
     await w.consume(batch('carry', [span('33333333333333333333333333333333', '5555555555555555', 'z')]));
     expect(await rawSpanRows('carry')).toBe(3);
     const assessments = new AssessmentStore(store.writer, store.reader);
-    const base = { project: 'carry', traceId: '33333333333333333333333333333333', spanId: '', kind: 'feedback' as const, rationale: '', sourceType: 'HUMAN' as const, sourceId: 'u', error: '', metadata: {} };
+    const base = {
+      project: 'carry',
+      traceId: '33333333333333333333333333333333',
+      spanId: '',
+      kind: 'feedback' as const,
+      rationale: '',
+      sourceType: 'HUMAN' as const,
+      sourceId: 'u',
+      error: '',
+      metadata: {},
+    };
     await assessments.create({ ...base, name: 'one', value: true });
     await assessments.create({ ...base, name: 'two', value: false });
     expect((await assessments.list('carry', base.traceId)).map((a) => a.name).sort()).toEqual(['one', 'two']);

@@ -43,7 +43,17 @@ describe.skipIf(!brokers)('writer crash', () => {
     const dataDir = join(dir, 'chdb');
     const httpPort = await freePort();
 
-    const receiver = await startRole(['receiver', '--config', config, '--http-port', String(httpPort), '--grpc-port', String(await freePort()), '--telemetry-port', String(await freePort())]);
+    const receiver = await startRole([
+      'receiver',
+      '--config',
+      config,
+      '--http-port',
+      String(httpPort),
+      '--grpc-port',
+      String(await freePort()),
+      '--telemetry-port',
+      String(await freePort()),
+    ]);
     procs.push(receiver);
     const writerArgs = async (): Promise<string[]> => ['writer', '--config', config, '--data-dir', dataDir, '--telemetry-port', String(await freePort())];
     let writer = await startRole(await writerArgs());
@@ -92,7 +102,9 @@ describe.skipIf(!brokers)('writer crash', () => {
       for (const id of acked) expect(storedIds.has(id), `acknowledged trace ${id} missing`).toBe(true);
       for (const r of stored) expect(Number(r.spans)).toBe(3);
       // What the API lists: one summary row per trace.
-      const listed = await q(`SELECT count() AS n, uniqExact(trace_id) AS u FROM (SELECT trace_id FROM traces WHERE project = {p:String} ORDER BY trace_id, version DESC LIMIT 1 BY trace_id)`);
+      const listed = await q(
+        `SELECT count() AS n, uniqExact(trace_id) AS u FROM (SELECT trace_id FROM traces WHERE project = {p:String} ORDER BY trace_id, version DESC LIMIT 1 BY trace_id)`,
+      );
       expect(listed[0]).toEqual({ n: String(stored.length), u: String(stored.length) });
       expect(acked.size).toBe(600);
     } finally {

@@ -85,7 +85,12 @@ describe.skipIf(!brokers)('Kafka bus', () => {
       parentSpanContext: root.spanContext(),
       attributes: { 'input.value': `${i}`.repeat(20_000) },
     }));
-    const huge = { ...big[0]!, name: 'huge', spanContext: () => ({ traceId, spanId: '00000000000000ff', traceFlags: 1 }), attributes: { 'input.value': 'x'.repeat(100_000) } };
+    const huge = {
+      ...big[0]!,
+      name: 'huge',
+      spanContext: () => ({ traceId, spanId: '00000000000000ff', traceFlags: 1 }),
+      attributes: { 'input.value': 'x'.repeat(100_000) },
+    };
 
     const res = await fetch(`${t.otlpHttp}/v1/traces`, {
       method: 'POST',
@@ -113,11 +118,17 @@ describe.skipIf(!brokers)('Kafka bus', () => {
     const spansTopic = bus['bus.kafka.topics.spans'] as string;
     // Same key as a real trace, so the poison sits on the partition that later data goes through.
     const traceId = loadFacts('traceloop').traces[1]!.trace_id;
-    await producer.send({ topic: spansTopic, messages: [{ key: traceId, value: Buffer.from('this is not protobuf \xff\xff'), headers: { 'tracehouse-project': 'k-poison' } }] });
+    await producer.send({
+      topic: spansTopic,
+      messages: [{ key: traceId, value: Buffer.from('this is not protobuf \xff\xff'), headers: { 'tracehouse-project': 'k-poison' } }],
+    });
     await producer.disconnect();
     expect((await exportSpans('proto', endpoint(), fixtureSpans('traceloop'), 'k-after-poison')).code).toBe(0);
 
-    const traces = await eventually(() => search('k-after-poison'), (x) => x.length === 5);
+    const traces = await eventually(
+      () => search('k-after-poison'),
+      (x) => x.length === 5,
+    );
     expect(traces).toHaveLength(5);
     const dlq = await readTopic(brokers, bus['bus.kafka.topics.dead_letter'] as string, 1, 20_000);
     expect(dlq).toHaveLength(1);

@@ -120,10 +120,12 @@ describe.skipIf(!brokers)('writer when the store refuses a batch as invalid', ()
     cleanups.push(() => writer.shutdown(deadlineIn(30_000)));
     await writer.start();
     // A stand-in at the dead-letter edge: its sends fail until the gate opens.
+    // biome-ignore lint/complexity/useLiteralKeys: the test reaches the private producer on purpose
     const real = writer['dlq'];
     if (!real) throw new Error('the writer has no dead-letter producer after start');
     let open = false;
     let failedSends = 0;
+    // biome-ignore lint/complexity/useLiteralKeys: as above
     writer['dlq'] = {
       ...real,
       send: async (record) => {

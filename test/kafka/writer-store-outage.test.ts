@@ -46,7 +46,9 @@ describe.skipIf(!brokers)('writer while the store is down', () => {
     const traces = Array.from({ length: 30 }, (_, i) => syntheticTrace(i));
     for (const t of traces) {
       const req = decodeTraceRequest(protobufBody(t.spans), 'protobuf');
-      const groups = req.resourceSpans.flatMap((rs) => rs.scopeSpans.map((ss) => ({ project: 'outage', resource: rs.resource, scope: ss.scope, spans: ss.spans })));
+      const groups = req.resourceSpans.flatMap((rs) =>
+        rs.scopeSpans.map((ss) => ({ project: 'outage', resource: rs.resource, scope: ss.scope, spans: ss.spans })),
+      );
       await producer.publish({ spans: groups, logs: [] });
     }
     await producer.shutdown(deadlineIn(30_000));
@@ -70,7 +72,9 @@ describe.skipIf(!brokers)('writer while the store is down', () => {
     const spans = traces.reduce((n, t) => n + t.spans.length, 0);
     while (store.stored.size < spans && Date.now() < deadline + 20_000) await new Promise((r) => setTimeout(r, 100));
     expect(store.stored.size).toBe(spans);
-    for (const t of traces) for (const s of t.spans) expect(store.stored.get(`${t.traceId}/${s.spanContext().spanId}`)).toMatch(new RegExp(`^${cfg.topics.spans.replace('.', '\\.')}:\\d+:\\d+-\\d+$`));
+    for (const t of traces)
+      for (const s of t.spans)
+        expect(store.stored.get(`${t.traceId}/${s.spanContext().spanId}`)).toMatch(new RegExp(`^${cfg.topics.spans.replace('.', '\\.')}:\\d+:\\d+-\\d+$`));
     const total = (await admin.fetchTopicOffsets(cfg.topics.spans)).reduce((n, p) => n + Number(p.high), 0);
     while ((await committed()) < total && Date.now() < deadline + 40_000) await new Promise((r) => setTimeout(r, 100));
     expect(await committed()).toBe(total);

@@ -19,7 +19,9 @@ const TO_NS = ns(MS + 86_400_000); // … to a day after
 const SCOPE = 'start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND start_time < fromUnixTimestamp64Nano({to_ns:Int64})';
 
 /** A `traces` row with the columns a test leaves out empty (their defaults in the table). */
-function trace(row: Partial<Omit<TraceRow, 'request_time_ns'>> & Pick<TraceRow, 'trace_id' | 'version' | 'state' | 'name'> & { ms: number; exec_ms?: number }): TraceRow {
+function trace(
+  row: Partial<Omit<TraceRow, 'request_time_ns'>> & Pick<TraceRow, 'trace_id' | 'version' | 'state' | 'name'> & { ms: number; exec_ms?: number },
+): TraceRow {
   const { ms, exec_ms, ...rest } = row;
   return {
     project: 'demo',
@@ -37,10 +39,28 @@ const { placeholder: PLACEHOLDER, root: ROOT } = TRACE_ROW_VERSION;
 const TRACES: TraceRow[] = [
   // t1 has an IN_PROGRESS placeholder that its root row (higher version) must win over.
   placeholderTraceRow({ project: 'demo', trace_id: 't1', start_time_ns: ns(MS), service_name: '' }),
-  trace({ trace_id: 't1', version: ROOT, ms: MS, exec_ms: 1500, state: 'OK', name: 'chat', request_preview: 'What is the refund policy?', response_preview: 'Refunds are accepted within 30 days.' }),
+  trace({
+    trace_id: 't1',
+    version: ROOT,
+    ms: MS,
+    exec_ms: 1500,
+    state: 'OK',
+    name: 'chat',
+    request_preview: 'What is the refund policy?',
+    response_preview: 'Refunds are accepted within 30 days.',
+  }),
   trace({ trace_id: 't2', version: ROOT, ms: MS + 1000, exec_ms: 250, state: 'ERROR', name: 'retrieval', request_preview: 'find docs about billing' }),
   trace({ trace_id: 't3', version: PLACEHOLDER, ms: MS + 2000, state: 'IN_PROGRESS', name: 'agent run' }),
-  trace({ trace_id: 't4', version: ROOT, ms: MS + 3000, exec_ms: 3200, state: 'OK', name: 'Chat', request_preview: 'Bonjour', response_preview: 'it\'s 100% "done" \\ ok' }),
+  trace({
+    trace_id: 't4',
+    version: ROOT,
+    ms: MS + 3000,
+    exec_ms: 3200,
+    state: 'OK',
+    name: 'Chat',
+    request_preview: 'Bonjour',
+    response_preview: 'it\'s 100% "done" \\ ok',
+  }),
   // Outside the time window, and another project: never returned.
   trace({ trace_id: 't5', version: ROOT, ms: MS + 10 * 86_400_000, exec_ms: 9000, state: 'OK', name: 'chat', request_preview: 'refund' }),
   trace({ project: 'other', trace_id: 't6', version: ROOT, ms: MS, exec_ms: 9000, state: 'OK', name: 'chat', request_preview: 'refund' }),
@@ -52,22 +72,107 @@ function span(row: Record<string, unknown> & { trace_id: string; span_id: string
 }
 
 const SPANS = [
-  span({ trace_id: 't1', span_id: 's1a', ms: MS, name: 'chat', span_type: 'CHAIN', session_id: 'sess-1', user_id: 'alice', tags: { env: 'prod', 'my key.with dots': 'dotted' }, metadata: { 'mlflow.source': 'notebook' }, inputs: '{"question":"refund?"}', outputs: '{"answer":"30 days"}' }),
-  span({ trace_id: 't1', span_id: 's1b', ms: MS + 1, parent_span_id: 's1a', name: 'openai.chat', span_type: 'LLM', model: 'gpt-4o', attributes: { 'llm.temperature': '0.2' }, inputs: '{"messages":[{"role":"user","content":"refund?"}]}', outputs: 'ok' }),
+  span({
+    trace_id: 't1',
+    span_id: 's1a',
+    ms: MS,
+    name: 'chat',
+    span_type: 'CHAIN',
+    session_id: 'sess-1',
+    user_id: 'alice',
+    tags: { env: 'prod', 'my key.with dots': 'dotted' },
+    metadata: { 'mlflow.source': 'notebook' },
+    inputs: '{"question":"refund?"}',
+    outputs: '{"answer":"30 days"}',
+  }),
+  span({
+    trace_id: 't1',
+    span_id: 's1b',
+    ms: MS + 1,
+    parent_span_id: 's1a',
+    name: 'openai.chat',
+    span_type: 'LLM',
+    model: 'gpt-4o',
+    attributes: { 'llm.temperature': '0.2' },
+    inputs: '{"messages":[{"role":"user","content":"refund?"}]}',
+    outputs: 'ok',
+  }),
   // A resent copy of a span (not yet merged away) must not change any result.
-  span({ trace_id: 't1', span_id: 's1b', ms: MS + 1, parent_span_id: 's1a', name: 'openai.chat', span_type: 'LLM', model: 'gpt-4o', attributes: { 'llm.temperature': '0.2' } }),
-  span({ trace_id: 't2', span_id: 's2a', ms: MS + 1000, name: 'retrieval', span_type: 'CHAIN', session_id: 'sess-2', user_id: 'bob', tags: { env: 'staging' } }),
-  span({ trace_id: 't2', span_id: 's2b', ms: MS + 1001, name: 'vector.search', span_type: 'RETRIEVER', inputs: '{"query":"billing"}', outputs: '[{"doc":"Invoice FAQ"}]' }),
-  span({ trace_id: 't2', span_id: 's2c', ms: MS + 1002, name: 'anthropic.messages', span_type: 'LLM', model: 'claude-3-5-sonnet', attributes: { 'llm.temperature': '0.7' } }),
+  span({
+    trace_id: 't1',
+    span_id: 's1b',
+    ms: MS + 1,
+    parent_span_id: 's1a',
+    name: 'openai.chat',
+    span_type: 'LLM',
+    model: 'gpt-4o',
+    attributes: { 'llm.temperature': '0.2' },
+  }),
+  span({
+    trace_id: 't2',
+    span_id: 's2a',
+    ms: MS + 1000,
+    name: 'retrieval',
+    span_type: 'CHAIN',
+    session_id: 'sess-2',
+    user_id: 'bob',
+    tags: { env: 'staging' },
+  }),
+  span({
+    trace_id: 't2',
+    span_id: 's2b',
+    ms: MS + 1001,
+    name: 'vector.search',
+    span_type: 'RETRIEVER',
+    inputs: '{"query":"billing"}',
+    outputs: '[{"doc":"Invoice FAQ"}]',
+  }),
+  span({
+    trace_id: 't2',
+    span_id: 's2c',
+    ms: MS + 1002,
+    name: 'anthropic.messages',
+    span_type: 'LLM',
+    model: 'claude-3-5-sonnet',
+    attributes: { 'llm.temperature': '0.7' },
+  }),
   span({ trace_id: 't3', span_id: 's3a', ms: MS + 2000, name: 'agent run', span_type: 'AGENT' }),
-  span({ trace_id: 't3', span_id: 's3b', ms: MS + 2001, name: 'search', span_type: 'TOOL', tags: { 'we\'ird"key\\': "val'ue" }, inputs: '{"q":"it\'s a \\"quote\\" and a \\\\ backslash; DROP TABLE spans"}' }),
-  span({ trace_id: 't4', span_id: 's4a', ms: MS + 3000, name: 'Chat', span_type: 'CHAIN', session_id: 'sess-1', user_id: 'carol', tags: { env: 'prod', empty: '' } }),
+  span({
+    trace_id: 't3',
+    span_id: 's3b',
+    ms: MS + 2001,
+    name: 'search',
+    span_type: 'TOOL',
+    tags: { 'we\'ird"key\\': "val'ue" },
+    inputs: '{"q":"it\'s a \\"quote\\" and a \\\\ backslash; DROP TABLE spans"}',
+  }),
+  span({
+    trace_id: 't4',
+    span_id: 's4a',
+    ms: MS + 3000,
+    name: 'Chat',
+    span_type: 'CHAIN',
+    session_id: 'sess-1',
+    user_id: 'carol',
+    tags: { env: 'prod', empty: '' },
+  }),
   span({ trace_id: 't4', span_id: 's4b', ms: MS + 3001, name: 'openai.chat', span_type: 'LLM', model: 'gpt-4o-mini' }),
   // Starts before the search window: only visible without a span time scope.
   span({ trace_id: 't4', span_id: 's4c', ms: MS - 2 * 86_400_000, name: 'early', span_type: 'CHAIN', attributes: { late: 'yes' } }),
   span({ trace_id: 't5', span_id: 's5a', ms: MS + 10 * 86_400_000, name: 'chat', span_type: 'LLM', session_id: 'sess-1', tags: { env: 'prod' } }),
   // Same trace id as t3 in another project: must not leak into project demo.
-  span({ project: 'other', trace_id: 't3', span_id: 'x', ms: MS + 2000, name: 'openai.chat', span_type: 'LLM', model: 'gpt-4o', session_id: 'sess-1', user_id: 'alice', tags: { env: 'prod' } }),
+  span({
+    project: 'other',
+    trace_id: 't3',
+    span_id: 'x',
+    ms: MS + 2000,
+    name: 'openai.chat',
+    span_type: 'LLM',
+    model: 'gpt-4o',
+    session_id: 'sess-1',
+    user_id: 'alice',
+    tags: { env: 'prod' },
+  }),
 ];
 
 function assessment(row: Record<string, unknown> & { trace_id: string; assessment_id: string; ms: number }): Record<string, unknown> {
@@ -115,7 +220,11 @@ describe('compiled filters on chDB', () => {
     // Row versions must stay unmerged for the queries' own dedup to be tested: each row goes in as its
     // own insert (optimize_on_insert would collapse versions within one block) and merges are stopped.
     for (const table of ['traces', 'spans', 'assessments']) await client.command({ query: `SYSTEM STOP MERGES ${table}` });
-    const tables: Array<[string, Array<object>]> = [['traces', TRACES], ['spans', SPANS], ['assessments', ASSESSMENTS]];
+    const tables: Array<[string, Array<object>]> = [
+      ['traces', TRACES],
+      ['spans', SPANS],
+      ['assessments', ASSESSMENTS],
+    ];
     for (const [table, rows] of tables) {
       for (const row of rows) await client.insert({ table, values: [row], format: 'JSONEachRow' });
       const result = await client.query({ query: `SELECT count() AS n FROM ${table}`, format: 'JSONEachRow' });
@@ -215,7 +324,7 @@ describe('compiled filters on chDB', () => {
     ["tags.env != 'prod'", ['t2', 't3']],
     ['tag.env IS NULL', ['t3']],
     ["tag.`my key.with dots` = 'dotted'", ['t1']],
-    ["tag.\"my key.with dots\" = 'dotted'", ['t1']],
+    ['tag."my key.with dots" = \'dotted\'', ['t1']],
     ["tag.empty = ''", ['t4']],
     ['tag.empty IS NOT NULL', ['t4']],
     ["tag.missing = ''", []],

@@ -61,7 +61,6 @@ const pb = (type: string, value: object): Buffer => {
   return Buffer.from(t.encode(t.fromObject(value)).finish());
 };
 const RS_TYPE = 'opentelemetry.proto.trace.v1.ResourceSpans';
-const REQ_TYPE = 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest';
 /** Field 1 (resource_spans) of the request around already encoded ResourceSpans bytes. */
 function request(...resourceSpans: Buffer[]): Buffer {
   return Buffer.concat(resourceSpans.map((rs) => Buffer.concat([Buffer.from([0x0a]), varint(rs.length), rs])));
@@ -127,7 +126,13 @@ describe('id-only scan of bus messages', () => {
     const req: TraceRequest = {
       resourceSpans: [
         { resource: resource({ 'tracehouse.project': 'alpha' }), scopeSpans: [{ scope, spans: [span(tid(1), sid(1)), span(tid(2), sid(2), sid(1))] }] },
-        { resource: resource({}), scopeSpans: [{ scope, spans: [span(tid(1), sid(3), sid(1))] }, { scope: otherScope, spans: [span(tid(3), sid(4))] }] },
+        {
+          resource: resource({}),
+          scopeSpans: [
+            { scope, spans: [span(tid(1), sid(3), sid(1))] },
+            { scope: otherScope, spans: [span(tid(3), sid(4))] },
+          ],
+        },
         { resource: resource({ 'tracehouse.project': 'not valid!' }), scopeSpans: [{ scope, spans: [span(tid(4), sid(5))] }] },
         { resource: resource({ 'tracehouse.project': 42 }), scopeSpans: [{ scope, spans: [span(tid(5), sid(6))] }] },
         { resource: resource({ 'tracehouse.project': 'beta' }), scopeSpans: [{ scope, spans: [span(tid(6), sid(7))] }] },
@@ -135,7 +140,13 @@ describe('id-only scan of bus messages', () => {
     };
     expect(same(encodeTraceRequest(req), undefined)).toEqual({
       ok: [
-        { project: 'alpha', spans: [{ traceId: tid(1), spanId: sid(1), parentSpanId: '' }, { traceId: tid(2), spanId: sid(2), parentSpanId: sid(1) }] },
+        {
+          project: 'alpha',
+          spans: [
+            { traceId: tid(1), spanId: sid(1), parentSpanId: '' },
+            { traceId: tid(2), spanId: sid(2), parentSpanId: sid(1) },
+          ],
+        },
         { project: 'default', spans: [{ traceId: tid(1), spanId: sid(3), parentSpanId: sid(1) }] },
         { project: 'default', spans: [{ traceId: tid(3), spanId: sid(4), parentSpanId: '' }] },
         { project: 'beta', spans: [{ traceId: tid(6), spanId: sid(7), parentSpanId: '' }] },
@@ -157,7 +168,15 @@ describe('id-only scan of bus messages', () => {
       ],
     };
     expect(same(encodeTraceRequest(req), { [KAFKA_PROJECT_HEADER]: 'p' })).toEqual({
-      ok: [{ project: 'p', spans: [{ traceId: tid(1), spanId: sid(4), parentSpanId: '' }, { traceId: tid(1), spanId: sid(5), parentSpanId: sid(4) }] }],
+      ok: [
+        {
+          project: 'p',
+          spans: [
+            { traceId: tid(1), spanId: sid(4), parentSpanId: '' },
+            { traceId: tid(1), spanId: sid(5), parentSpanId: sid(4) },
+          ],
+        },
+      ],
     });
   });
 
@@ -166,22 +185,58 @@ describe('id-only scan of bus messages', () => {
     const cases: Array<[string, Buffer, string | null]> = [
       // The resource after its spans, and a second resource replacing the first.
       ['resource after spans', Buffer.concat([pb(RS_TYPE, spans), pb(RS_TYPE, { resource: pbProject({ stringValue: 'late' }) })]), 'late'],
-      ['two resources', Buffer.concat([pb(RS_TYPE, { resource: pbProject({ stringValue: 'first' }) }), pb(RS_TYPE, spans), pb(RS_TYPE, { resource: { attributes: [] } })]), 'default'],
-      ['repeated key', pb(RS_TYPE, { resource: { attributes: [{ key: 'tracehouse.project', value: { stringValue: 'a' } }, { key: 'tracehouse.project', value: { stringValue: 'b' } }] }, ...spans }), 'b'],
+      [
+        'two resources',
+        Buffer.concat([pb(RS_TYPE, { resource: pbProject({ stringValue: 'first' }) }), pb(RS_TYPE, spans), pb(RS_TYPE, { resource: { attributes: [] } })]),
+        'default',
+      ],
+      [
+        'repeated key',
+        pb(RS_TYPE, {
+          resource: {
+            attributes: [
+              { key: 'tracehouse.project', value: { stringValue: 'a' } },
+              { key: 'tracehouse.project', value: { stringValue: 'b' } },
+            ],
+          },
+          ...spans,
+        }),
+        'b',
+      ],
       ['bytes value', pb(RS_TYPE, { resource: pbProject({ bytesValue: Buffer.from('proj01') }), ...spans }), 'cHJvajAx'],
       ['bytes value not a project', pb(RS_TYPE, { resource: pbProject({ bytesValue: Buffer.from([0xfb, 0xff]) }), ...spans }), null],
       ['empty value', pb(RS_TYPE, { resource: pbProject({}), ...spans }), null],
       ['bool value', pb(RS_TYPE, { resource: pbProject({ boolValue: true }), ...spans }), null],
       ['array value', pb(RS_TYPE, { resource: pbProject({ arrayValue: { values: [{ stringValue: 'a' }] } }), ...spans }), null],
-      ['similar key', pb(RS_TYPE, { resource: { attributes: [{ key: 'tracehouse.projects', value: { stringValue: 'no' } }, { key: '\ufefftracehouse.project', value: { stringValue: 'no' } }] }, ...spans }), 'default'],
+      [
+        'similar key',
+        pb(RS_TYPE, {
+          resource: {
+            attributes: [
+              { key: 'tracehouse.projects', value: { stringValue: 'no' } },
+              { key: '\ufefftracehouse.project', value: { stringValue: 'no' } },
+            ],
+          },
+          ...spans,
+        }),
+        'default',
+      ],
     ];
     for (const [label, rs, project] of cases) {
       const got = same(request(rs), {});
       expect(got, label).toEqual({ ok: project === null ? [] : [{ project, spans: [{ traceId: tid(1), spanId: sid(1), parentSpanId: '' }] }] });
     }
     // The last member of the value's oneof wins: a string then an int is an int (invalid), an int then a string a string.
-    const intThenString = Buffer.concat([pb('opentelemetry.proto.common.v1.AnyValue', { intValue: 3 }), pb('opentelemetry.proto.common.v1.AnyValue', { stringValue: 'won' })]);
-    const kv = Buffer.concat([pb('opentelemetry.proto.common.v1.KeyValue', { key: 'tracehouse.project' }), Buffer.from([0x12]), varint(intThenString.length), intThenString]);
+    const intThenString = Buffer.concat([
+      pb('opentelemetry.proto.common.v1.AnyValue', { intValue: 3 }),
+      pb('opentelemetry.proto.common.v1.AnyValue', { stringValue: 'won' }),
+    ]);
+    const kv = Buffer.concat([
+      pb('opentelemetry.proto.common.v1.KeyValue', { key: 'tracehouse.project' }),
+      Buffer.from([0x12]),
+      varint(intThenString.length),
+      intThenString,
+    ]);
     const res = Buffer.concat([Buffer.from([0x0a]), varint(kv.length), kv]);
     const rs = Buffer.concat([Buffer.from([0x0a]), varint(res.length), res, pb(RS_TYPE, spans)]);
     expect(same(request(rs), {})).toEqual({ ok: [{ project: 'won', spans: [{ traceId: tid(1), spanId: sid(1), parentSpanId: '' }] }] });
@@ -192,7 +247,12 @@ describe('id-only scan of bus messages', () => {
     expect('error' in same(Buffer.from('x'), { [KAFKA_PROJECT_HEADER]: 'bad project' })).toBe(true);
     expect('error' in same(Buffer.from('x'), { [KAFKA_PROJECT_HEADER]: [Buffer.from('')] })).toBe(true);
     expect(same(Buffer.alloc(0), {})).toEqual({ ok: [] });
-    for (const junk of [Buffer.from('{"resourceSpans":[]}'), Buffer.from([0x0a, 0x05, 0x01]), Buffer.from([0x0f]), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])]) {
+    for (const junk of [
+      Buffer.from('{"resourceSpans":[]}'),
+      Buffer.from([0x0a, 0x05, 0x01]),
+      Buffer.from([0x0f]),
+      Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+    ]) {
       expect('error' in same(junk, {}), junk.toString('hex')).toBe(true);
     }
   });
@@ -211,7 +271,9 @@ describe('id-only scan of bus messages', () => {
 
   it('never refuses what the decode accepts, and then gives the same ids (random corruption)', () => {
     const body = encodeTraceRequest({
-      resourceSpans: [{ resource: resource({ 'tracehouse.project': 'alpha' }), scopeSpans: [{ scope, spans: [span(tid(1), sid(1)), span(tid(1), sid(2), sid(1))] }] }],
+      resourceSpans: [
+        { resource: resource({ 'tracehouse.project': 'alpha' }), scopeSpans: [{ scope, spans: [span(tid(1), sid(1)), span(tid(1), sid(2), sid(1))] }] },
+      ],
     });
     let seed = 7;
     const rand = (n: number): number => {

@@ -5,7 +5,12 @@ const SETTLE = 1_000;
 const MAX_WAIT = 60_000;
 const T0 = 1_700_000_000_000;
 const assembler = (o: { maxPending?: number; rememberDone?: number } = {}): TraceAssembler<number> =>
-  new TraceAssembler<number>({ settleMs: SETTLE, maxWaitMs: MAX_WAIT, maxPending: o.maxPending ?? 100, ...(o.rememberDone ? { rememberDone: o.rememberDone } : {}) });
+  new TraceAssembler<number>({
+    settleMs: SETTLE,
+    maxWaitMs: MAX_WAIT,
+    maxPending: o.maxPending ?? 100,
+    ...(o.rememberDone ? { rememberDone: o.rememberDone } : {}),
+  });
 const ids = (ts: Array<{ traceId: string }>): string[] => ts.map((t) => t.traceId);
 let nextSpan = 0;
 /** `n` new span ids. */
@@ -129,4 +134,3 @@ describe('trace assembler', () => {
     expect(a.observe('p', 't3', true, ['s1'], 0)).toBe(true);
   });
 });
-

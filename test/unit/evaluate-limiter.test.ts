@@ -40,12 +40,14 @@ describe('evaluator concurrency limit', () => {
       let running = 0;
       let peak = 0;
       const order: string[] = [];
-      const task = (name: string, hold: Promise<void> = tick(5)) => async (): Promise<void> => {
-        order.push(name);
-        peak = Math.max(peak, ++running);
-        await hold;
-        running--;
-      };
+      const task =
+        (name: string, hold: Promise<void> = tick(5)) =>
+        async (): Promise<void> => {
+          order.push(name);
+          peak = Math.max(peak, ++running);
+          await hold;
+          running--;
+        };
       let release!: () => void;
       const first = l.run(task('first', new Promise<void>((r) => (release = r))));
       await tick(1);

@@ -34,7 +34,14 @@ describe('re-scoring a trace', () => {
   });
 
   it('gets back from the API view what the scorers read of a trace', () => {
-    const root = spanRecord({ spanId: '00f067aa0ba902b7', name: 'chat', spanType: 'CHAIN', inputs: { q: 'refund?' }, outputs: 'within 30 days', endTimeNs: START_NS + 1_234_567_891n });
+    const root = spanRecord({
+      spanId: '00f067aa0ba902b7',
+      name: 'chat',
+      spanType: 'CHAIN',
+      inputs: { q: 'refund?' },
+      outputs: 'within 30 days',
+      endTimeNs: START_NS + 1_234_567_891n,
+    });
     const llm = spanRecord({
       spanId: 'c8be7c8279313344',
       parentSpanId: root.spanId,
@@ -48,9 +55,20 @@ describe('re-scoring a trace', () => {
       tool: { name: 'lookup', arguments: { id: 1 }, result: null },
       events: [{ name: 'exception', timeNs: (START_NS + 2n).toString(), attributes: { 'exception.message': 'rate limited' } }],
     });
-    const expectation = assessmentRecord({ assessmentId: 'a-1', name: 'expected_facts', kind: 'expectation', value: ['30 days'], createdTimeNs: START_NS + 123_000_001n });
+    const expectation = assessmentRecord({
+      assessmentId: 'a-1',
+      name: 'expected_facts',
+      kind: 'expectation',
+      value: ['30 days'],
+      createdTimeNs: START_NS + 123_000_001n,
+    });
     const record = traceRecord({
-      info: { project: 'p', tokenUsage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 }, models: ['gpt-4o'], assessments: { expected_facts: ['30 days'] } },
+      info: {
+        project: 'p',
+        tokenUsage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
+        models: ['gpt-4o'],
+        assessments: { expected_facts: ['30 days'] },
+      },
       spans: [root, llm],
       events: [{ spanId: llm.spanId, timeNs: START_NS + 3n, name: 'gen_ai.choice', body: { message: 'hi' }, attributes: { 'gen_ai.system': 'openai' } }],
       assessments: [{ ...expectation, project: 'p' }],
@@ -58,6 +76,11 @@ describe('re-scoring a trace', () => {
     const view = traceDetailView(record);
     expect(traceRecordFromView(JSON.parse(JSON.stringify(view)))).toEqual(record);
     // Nested as `?tree=true` answers it, too.
-    expect(traceRecordFromView({ ...view, spans: [{ ...(view.spans[0] as (typeof view.spans)[number]), children: [view.spans[1] as (typeof view.spans)[number]] }] })).toEqual(record);
+    expect(
+      traceRecordFromView({
+        ...view,
+        spans: [{ ...(view.spans[0] as (typeof view.spans)[number]), children: [view.spans[1] as (typeof view.spans)[number]] }],
+      }),
+    ).toEqual(record);
   });
 });

@@ -23,7 +23,8 @@ function span(p: Partial<SpanRecord> & Pick<SpanRecord, 'spanId' | 'name' | 'spa
   return spanRecord({ parentSpanId: ROOT, startTimeNs: START_NS + 100_000_000n, endTimeNs: START_NS + 900_000_000n, ...p });
 }
 
-const EMAIL = 'Subject: Following up on Monday\'s demo\n\nHi Alice,\n\nAs you said, "the dashboards look great". Pricing for 500+ users follows.\n\nBest regards,\nSam';
+const EMAIL =
+  'Subject: Following up on Monday\'s demo\n\nHi Alice,\n\nAs you said, "the dashboards look great". Pricing for 500+ users follows.\n\nBest regards,\nSam';
 
 interface TraceOpts {
   ms?: number;
@@ -39,7 +40,15 @@ function trace(o: TraceOpts = {}): TraceRecord {
   const inputs: Json = { customer_name: 'Acme Corp', user_instructions: 'Follow up after product demo' };
   const outputs = o.outputs !== undefined ? o.outputs : { email: EMAIL };
   const spans: SpanRecord[] = [
-    span({ spanId: ROOT, parentSpanId: '', name: 'generate_sales_email', spanType: 'AGENT', inputs, outputs, status: o.rootStatus ?? { code: 'OK', message: '' } }),
+    span({
+      spanId: ROOT,
+      parentSpanId: '',
+      name: 'generate_sales_email',
+      spanType: 'AGENT',
+      inputs,
+      outputs,
+      status: o.rootStatus ?? { code: 'OK', message: '' },
+    }),
     span({ spanId: 'c8be7c8279313344', name: 'Completions', spanType: 'CHAT_MODEL', model: 'gpt-4o-mini', usage: usage(120, 80, 200) }),
     ...(o.children ?? []),
   ];
@@ -95,7 +104,12 @@ describe('code scorers', () => {
   it('error_free fails when any span ended in error and names it', async () => {
     const s = code({ type: 'error_free' });
     expect(await one(s, trace())).toEqual({ value: true, rationale: 'no span ended in error' });
-    const failed = span({ spanId: '1111111111111111', name: 'retrieve_customer_info', spanType: 'RETRIEVER', status: { code: 'ERROR', message: 'CRM timeout' } });
+    const failed = span({
+      spanId: '1111111111111111',
+      name: 'retrieve_customer_info',
+      spanType: 'RETRIEVER',
+      status: { code: 'ERROR', message: 'CRM timeout' },
+    });
     const r = await one(s, trace({ children: [failed] }));
     expect(r.value).toBe(false);
     expect(r.rationale).toBe('1 span(s) ended in error: retrieve_customer_info (CRM timeout)');
@@ -133,7 +147,7 @@ describe('code scorers', () => {
     const noSecrets = code({ type: 'output_match', name: 'no_password', contains: 'password: "', negate: true });
     const chat: Json = [{ role: 'assistant', content: 'Your login is alice and your password: "hunter2"' }];
     expect((await one(noSecrets, trace({ outputs: chat }))).value).toBe(false);
-    expect((await one(noSecrets, trace()))).toMatchObject({ value: true });
+    expect(await one(noSecrets, trace())).toMatchObject({ value: true });
   });
 
   it('valid_json accepts structured output and JSON text, and rejects prose and a missing output', async () => {
@@ -246,7 +260,12 @@ describe('scoreTrace', () => {
         return [{ value: true, rationale: '' }];
       },
     });
-    const records = await scoreTrace('shop', trace(), Array.from({ length: 9 }, (_, i) => slow(`s${i}`)), new Limiter(3));
+    const records = await scoreTrace(
+      'shop',
+      trace(),
+      Array.from({ length: 9 }, (_, i) => slow(`s${i}`)),
+      new Limiter(3),
+    );
     expect(records).toHaveLength(9);
     expect(peak).toBe(3);
   });
@@ -268,6 +287,7 @@ describe('custom scorers', () => {
         '  await new Promise((r) => setTimeout(r, 5));',
         '  const name = inputs.customer_name;',
         '  const ok = String(outputs.email).includes("Alice");',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the scorer module's own source text
         '  return { value: ok ? "yes" : "no", rationale: `${trace.spans.length} spans; ${ok ? "greets" : "does not greet"} the contact of ${name}` };',
         '}',
         'export function explodes() { throw new Error("CRM lookup table missing"); }',
@@ -343,9 +363,15 @@ describe('custom scorers', () => {
   it('createScorers stops on the first bad scorer and on two scorers with one name', async () => {
     const cfg = (scorers: unknown[]) => evaluatorConfigSchema.parse({ scorers });
     await expect(createScorers(cfg([{ type: 'error_free' }, { type: 'custom', module: 'missing.mjs' }]), dir)).rejects.toThrow(/cannot load/);
-    await expect(createScorers(cfg([{ type: 'latency', max_ms: 10 }, { type: 'latency', max_ms: 20 }]), dir)).rejects.toThrow(
-      'two scorers are named "latency": give one a distinct `name`',
-    );
+    await expect(
+      createScorers(
+        cfg([
+          { type: 'latency', max_ms: 10 },
+          { type: 'latency', max_ms: 20 },
+        ]),
+        dir,
+      ),
+    ).rejects.toThrow('two scorers are named "latency": give one a distinct `name`');
     const ok = await createScorers(cfg([{ type: 'latency', max_ms: 10, sample_rate: 0.25, filter: "trace.status = 'OK'" }]), dir);
     expect(ok.map((c) => [c.scorer.name, c.sampleRate, c.filter])).toEqual([['latency', 0.25, "trace.status = 'OK'"]]);
   });

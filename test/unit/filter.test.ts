@@ -109,8 +109,7 @@ describe('compileFilter: parsing and SQL', () => {
 
   it('compiles span columns as "some span" / "no span" subqueries', () => {
     const ctx: FilterContext = { projectParam: 'proj', spanTimeScope: 'start_time >= {from:DateTime64(9)}' };
-    const sub = (cond: string) =>
-      `SELECT trace_id FROM spans WHERE project = {proj:String} AND (start_time >= {from:DateTime64(9)}) AND (${cond})`;
+    const sub = (cond: string) => `SELECT trace_id FROM spans WHERE project = {proj:String} AND (start_time >= {from:DateTime64(9)}) AND (${cond})`;
     expect(compile("span.type = 'LLM'", ctx).conditions).toEqual([`trace_id IN (${sub("span_type != '' AND span_type = {p0:String}")})`]);
     expect(compile("span.type != 'LLM'", ctx).conditions).toEqual([`trace_id NOT IN (${sub("span_type != '' AND span_type = {p0:String}")})`]);
     expect(compile("span.name NOT IN ('a')", ctx).conditions).toEqual([`trace_id NOT IN (${sub("name != '' AND name IN {p0:Array(String)}")})`]);

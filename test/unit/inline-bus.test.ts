@@ -41,7 +41,10 @@ class GatedConsumer implements Consumer {
 
 const settled = async <T>(p: Promise<T>): Promise<'pending' | 'resolved' | 'rejected'> => {
   let state: 'pending' | 'resolved' | 'rejected' = 'pending';
-  p.then(() => (state = 'resolved'), () => (state = 'rejected'));
+  p.then(
+    () => (state = 'resolved'),
+    () => (state = 'rejected'),
+  );
   await new Promise((r) => setTimeout(r, 5));
   return state;
 };

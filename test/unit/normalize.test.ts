@@ -66,7 +66,7 @@ function attributes(kvs: JsonKeyValue[] | undefined): Attributes {
   return out;
 }
 
-export interface Loaded {
+interface Loaded {
   span: Span;
   resource: Resource;
   scope: Scope;
@@ -109,7 +109,6 @@ function loadTraces(name: string): Loaded[] {
   }
   return out;
 }
-
 
 /** True when `text` occurs in any string of the value, looking inside JSON-encoded strings too. */
 function containsText(v: Json | undefined, text: string): boolean {
@@ -347,11 +346,7 @@ describe('normalizeSpan on spans from the real decoder', () => {
 const RESOURCE: Resource = { attributes: { 'service.name': 'svc' } };
 const SCOPE: Scope = { name: 'test', version: '1' };
 
-function mkSpan(
-  name: string,
-  attrs: Attributes,
-  opts: { events?: Span['events']; status?: Span['status'] } = {},
-): Span {
+function mkSpan(name: string, attrs: Attributes, opts: { events?: Span['events']; status?: Span['status'] } = {}): Span {
   return {
     traceId: '0af7651916cd43dd8448eb211c80319c',
     spanId: 'b7ad6b7169203331',
@@ -603,9 +598,7 @@ describe('OpenLLMetry legacy indexed form (synthetic)', () => {
       { role: 'system', content: 'You are helpful' },
       { role: 'user', content: [{ type: 'text', text: 'Tell me a joke' }] },
     ]);
-    expect(n.outputs).toEqual([
-      { role: 'assistant', finish_reason: 'tool_calls', tool_calls: [{ name: 'get_joke', arguments: '{}' }] },
-    ]);
+    expect(n.outputs).toEqual([{ role: 'assistant', finish_reason: 'tool_calls', tool_calls: [{ name: 'get_joke', arguments: '{}' }] }]);
     expect(n.usage).toEqual({
       input_tokens: 30,
       output_tokens: 10,
@@ -684,9 +677,7 @@ describe('OpenInference (synthetic)', () => {
     expect(n.spanType).toBe('LLM');
     expect(n.provider).toBe('anthropic');
     expect(n.inputs).toBe('not json (no mime type)');
-    expect(n.outputs).toEqual([
-      { role: 'assistant', tool_calls: [{ tool_call: { function: { name: 'f', arguments: '{"x":1}' } } }] },
-    ]);
+    expect(n.outputs).toEqual([{ role: 'assistant', tool_calls: [{ tool_call: { function: { name: 'f', arguments: '{"x":1}' } } }] }]);
     expect(n.usage).toEqual({
       input_tokens: 10,
       output_tokens: 4,

@@ -1,11 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { SpanKind, SpanStatusCode, type Attributes as ApiAttributes } from '@opentelemetry/api';
-import {
-  JsonLogsSerializer,
-  JsonTraceSerializer,
-  ProtobufLogsSerializer,
-  ProtobufTraceSerializer,
-} from '@opentelemetry/otlp-transformer';
+import { JsonLogsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -15,13 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogsRequest, Span, TraceRequest } from '../../src/model/otlp.js';
 import { OtlpDecodeError, decodeLogsRequest, decodeTraceRequest, u64ToDecimal } from '../../src/otlp/decode.js';
 import { encodeLogsResponse, encodeStatus, encodeTraceResponse } from '../../src/otlp/encode.js';
-import {
-  ExportLogsServiceResponse,
-  ExportTraceServiceRequest,
-  ExportTraceServiceResponse,
-  RpcStatus,
-  otlpRoot,
-} from '../../src/otlp/proto.js';
+import { ExportLogsServiceResponse, ExportTraceServiceRequest, ExportTraceServiceResponse, RpcStatus, otlpRoot } from '../../src/otlp/proto.js';
 import { validateLogsRequest, validateTraceRequest } from '../../src/otlp/validate.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
@@ -389,16 +378,15 @@ const SpanType = otlpRoot.lookupType('opentelemetry.proto.trace.v1.Span');
 function wrapSpans(spanBytes: Uint8Array[], resourceAttrs: Record<string, unknown>[] = []): Buffer {
   const scope = protobuf.Writer.create();
   for (const b of spanBytes) scope.uint32((2 << 3) | 2).bytes(b);
-  const resourceMsg = otlpRoot
-    .lookupType('opentelemetry.proto.resource.v1.Resource')
-    .encode({ attributes: resourceAttrs })
-    .finish();
+  const resourceMsg = otlpRoot.lookupType('opentelemetry.proto.resource.v1.Resource').encode({ attributes: resourceAttrs }).finish();
   const rs = protobuf.Writer.create()
     .uint32((1 << 3) | 2)
     .bytes(resourceMsg)
     .uint32((2 << 3) | 2)
     .bytes(scope.finish());
-  const req = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(rs.finish());
+  const req = protobuf.Writer.create()
+    .uint32((1 << 3) | 2)
+    .bytes(rs.finish());
   return Buffer.from(req.finish());
 }
 
@@ -635,13 +623,30 @@ describe('undecodable bodies', () => {
 
   it('protobuf: AnyValue nesting beyond the recursion limit', () => {
     // Built by hand: protobufjs' own encoder refuses this depth.
-    let anyValue = protobuf.Writer.create().uint32((1 << 3) | 2).string('leaf').finish();
+    let anyValue = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .string('leaf')
+      .finish();
     for (let i = 0; i < 150; i++) {
-      const arrayValue = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(anyValue).finish();
-      anyValue = protobuf.Writer.create().uint32((5 << 3) | 2).bytes(arrayValue).finish();
+      const arrayValue = protobuf.Writer.create()
+        .uint32((1 << 3) | 2)
+        .bytes(anyValue)
+        .finish();
+      anyValue = protobuf.Writer.create()
+        .uint32((5 << 3) | 2)
+        .bytes(arrayValue)
+        .finish();
     }
-    const keyValue = protobuf.Writer.create().uint32((1 << 3) | 2).string('k').uint32((2 << 3) | 2).bytes(anyValue).finish();
-    const span = protobuf.Writer.create().uint32((9 << 3) | 2).bytes(keyValue).finish();
+    const keyValue = protobuf.Writer.create()
+      .uint32((1 << 3) | 2)
+      .string('k')
+      .uint32((2 << 3) | 2)
+      .bytes(anyValue)
+      .finish();
+    const span = protobuf.Writer.create()
+      .uint32((9 << 3) | 2)
+      .bytes(keyValue)
+      .finish();
     expect(() => decodeTraceRequest(wrapSpans([span]), 'protobuf')).toThrow(/invalid protobuf: max depth exceeded/);
   });
 
@@ -659,11 +664,7 @@ describe('undecodable bodies', () => {
       '{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"k","value":{"intValue":"1.5"}}]}]}]}]}',
       /^invalid JSON at resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.attributes\[0\]\.value\.intValue: expected an integer, got "1\.5"$/,
     ],
-    [
-      'bad kind',
-      '{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":true}]}]}]}',
-      /spans\[0\]\.kind: expected an enum number or name, got true$/,
-    ],
+    ['bad kind', '{"resourceSpans":[{"scopeSpans":[{"spans":[{"kind":true}]}]}]}', /spans\[0\]\.kind: expected an enum number or name, got true$/],
   ])('JSON: %s', (_label, text, message) => {
     expect(() => decodeTraceRequest(Buffer.from(text), 'json')).toThrow(OtlpDecodeError);
     expect(() => decodeTraceRequest(Buffer.from(text), 'json')).toThrow(message);
@@ -696,7 +697,10 @@ describe('validateTraceRequest', () => {
       { scope: { name: 'b', version: '1' }, spans: spans.slice(10, 18) },
       { scope: { name: 'c', version: '1' }, spans: [] },
     ];
-    req.resourceSpans.push({ resource: { attributes: { 'service.name': 'other' } }, scopeSpans: [{ scope: { name: 'd', version: '' }, spans: spans.slice(18) }] });
+    req.resourceSpans.push({
+      resource: { attributes: { 'service.name': 'other' } },
+      scopeSpans: [{ scope: { name: 'd', version: '' }, spans: spans.slice(18) }],
+    });
     return req;
   }
 
@@ -806,7 +810,14 @@ describe('root spans', () => {
           scopeSpans: [
             {
               spans: [
-                { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', parentSpanId: '0000000000000000', name: 'root', startTimeUnixNano: '1', endTimeUnixNano: '2' },
+                {
+                  traceId: '0af7651916cd43dd8448eb211c80319c',
+                  spanId: 'b7ad6b7169203331',
+                  parentSpanId: '0000000000000000',
+                  name: 'root',
+                  startTimeUnixNano: '1',
+                  endTimeUnixNano: '2',
+                },
               ],
             },
           ],
@@ -816,7 +827,22 @@ describe('root spans', () => {
     const fromJson = decodeTraceRequest(Buffer.from(JSON.stringify(req)), 'json');
     expect(fromJson.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.parentSpanId).toBe('');
     const pbReq = ExportTraceServiceRequest.fromObject({
-      resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex'), spanId: Buffer.from('b7ad6b7169203331', 'hex'), parentSpanId: Buffer.alloc(8), name: 'root' }] }] }],
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex'),
+                  spanId: Buffer.from('b7ad6b7169203331', 'hex'),
+                  parentSpanId: Buffer.alloc(8),
+                  name: 'root',
+                },
+              ],
+            },
+          ],
+        },
+      ],
     });
     const fromPb = decodeTraceRequest(Buffer.from(ExportTraceServiceRequest.encode(pbReq).finish()), 'protobuf');
     expect(fromPb.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.parentSpanId).toBe('');

@@ -89,7 +89,7 @@ describe('retry', () => {
     expect(waits).toHaveLength(2);
   });
 
-  it("waits what the server asked for, and gives up when it asks for more than allowed", async () => {
+  it('waits what the server asked for, and gives up when it asks for more than allowed', async () => {
     const { sleep, waits } = fakeSleep();
     const classify = (e: unknown): RetryVerdict => ({ retryable: true, retryAfterMs: (e as { after: number }).after });
     const { attempt } = failing({ after: 3_000 }, { after: 90_000 });

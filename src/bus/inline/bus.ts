@@ -72,17 +72,22 @@ export class InlineBus implements Component, Consumer, Publisher {
     this.pending = { spans: [], logs: [] };
     this.pendingItems = 0;
     this.waiters = [];
-    this.writing = this.downstream.consume(batch).then(
-      () => waiters.forEach((w) => w.resolve()),
-      (err: unknown) => {
-        const e = err instanceof PipelineError ? err : pipelineError('WRITE_FAILED', `write failed: ${String(err)}`, { cause: err });
-        waiters.forEach((w) => w.reject(e));
-      },
-    ).finally(() => {
-      this.writing = null;
-      // What arrived during the write has waited long enough already.
-      if (this.pendingItems > 0) this.kick();
-    });
+    this.writing = this.downstream
+      .consume(batch)
+      .then(
+        () => {
+          for (const w of waiters) w.resolve();
+        },
+        (err: unknown) => {
+          const e = err instanceof PipelineError ? err : pipelineError('WRITE_FAILED', `write failed: ${String(err)}`, { cause: err });
+          for (const w of waiters) w.reject(e);
+        },
+      )
+      .finally(() => {
+        this.writing = null;
+        // What arrived during the write has waited long enough already.
+        if (this.pendingItems > 0) this.kick();
+      });
   }
 
   async start(): Promise<void> {

@@ -62,7 +62,10 @@ export class KafkaEvaluatorSource implements Component {
       },
     });
     this.consumer = consumer;
-    this.timer = setInterval(() => void this.commit().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'evaluator: commit failed')), 1_000);
+    this.timer = setInterval(
+      () => void this.commit().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'evaluator: commit failed')),
+      1_000,
+    );
     this.timer.unref();
   }
 
@@ -90,7 +93,10 @@ export class KafkaEvaluatorSource implements Component {
     return this.stopping.run(async () => {
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
-      await settleBy(this.commit().catch(() => undefined), deadline);
+      await settleBy(
+        this.commit().catch(() => undefined),
+        deadline,
+      );
       const c = this.consumer;
       this.consumer = null;
       if (c) await settleBy(c.disconnect(), deadline);

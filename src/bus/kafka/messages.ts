@@ -115,13 +115,19 @@ function byTrace<G extends { project: string; resource: Resource; scope: Scope }
 const overLimit = (maxBytes: number): string => `over the bus limit of ${maxBytes - ENVELOPE_BYTES} bytes (bus.kafka.max_message_bytes)`;
 
 export function spanMessages(groups: readonly SpanGroup[], maxBytes: number): Packed {
-  return pack(byTrace(groups, (g) => g.spans), encodeSpans, maxBytes, (s, bytes) =>
-    `span ${s.spanId} ("${s.name.slice(0, 60)}") is ${bytes} bytes encoded, ${overLimit(maxBytes)}`,
+  return pack(
+    byTrace(groups, (g) => g.spans),
+    encodeSpans,
+    maxBytes,
+    (s, bytes) => `span ${s.spanId} ("${s.name.slice(0, 60)}") is ${bytes} bytes encoded, ${overLimit(maxBytes)}`,
   );
 }
 
 export function logMessages(groups: readonly LogGroup[], maxBytes: number): Packed {
-  return pack(byTrace(groups, (g) => g.records), encodeLogs, maxBytes, (r, bytes) =>
-    `log record "${r.eventName || 'unnamed'}" is ${bytes} bytes encoded, ${overLimit(maxBytes)}`,
+  return pack(
+    byTrace(groups, (g) => g.records),
+    encodeLogs,
+    maxBytes,
+    (r, bytes) => `log record "${r.eventName || 'unnamed'}" is ${bytes} bytes encoded, ${overLimit(maxBytes)}`,
   );
 }

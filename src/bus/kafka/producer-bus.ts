@@ -71,13 +71,17 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
       });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(pipelineError('BUS_TIMEOUT', `Kafka did not acknowledge within ${this.cfg.produce_timeout_ms} ms`, { retryAfterSeconds: 5 })), this.cfg.produce_timeout_ms);
+      timer = setTimeout(
+        () => reject(pipelineError('BUS_TIMEOUT', `Kafka did not acknowledge within ${this.cfg.produce_timeout_ms} ms`, { retryAfterSeconds: 5 })),
+        this.cfg.produce_timeout_ms,
+      );
     });
     try {
       await Promise.race([send, timeout]);
     } catch (err) {
       // Both sides of the race reject with classified errors; only Kafka's own failures are worth a log line.
-      if ((err as PipelineError).code === 'BUS_UNAVAILABLE') this.log.warn({ err: ((err as PipelineError).cause as Error | undefined)?.message }, 'kafka produce failed');
+      if ((err as PipelineError).code === 'BUS_UNAVAILABLE')
+        this.log.warn({ err: ((err as PipelineError).cause as Error | undefined)?.message }, 'kafka produce failed');
       throw err;
     } finally {
       clearTimeout(timer);

@@ -112,7 +112,10 @@ export class KafkaWriter implements Component, ReadyCheck {
       const outcome = await this.insertWithRetry(chunk, token, p);
       if (outcome === 'stopping') return false;
       if (outcome !== 'stored') {
-        this.log.error({ err: outcome.message, code: outcome.code, token, messages: decoded.length }, 'writer: the store refused a batch as invalid; dead-lettering it');
+        this.log.error(
+          { err: outcome.message, code: outcome.code, token, messages: decoded.length },
+          'writer: the store refused a batch as invalid; dead-lettering it',
+        );
         const error = `the store refused the batch ${token}: ${outcome.message}`;
         poison.push(...decoded.map((message) => ({ message, error, code: outcome.code })));
       }
@@ -120,7 +123,9 @@ export class KafkaWriter implements Component, ReadyCheck {
       if (poison.length && !(await this.deadLetter(batch.topic, batch.partition, poison, p))) return false;
       poison.length = 0;
       p.resolveOffset(last);
-      await p.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }] });
+      await p.commitOffsetsIfNecessary({
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last) + 1n).toString() }] }],
+      });
       if (outcome === 'stored') this.observer?.observe(chunk);
       chunk = { spans: [], logs: [] };
       items = 0;
@@ -175,7 +180,10 @@ export class KafkaWriter implements Component, ReadyCheck {
         running: () => p.isRunning() && !p.isStale(),
         sleep: this.heartbeatingSleep(p),
         onRetry: ({ error, tries, delayMs }) =>
-          this.log.warn({ err: (error as Error).message, code: errorCode(classifyStoreError(error)), attempt: tries - 1, wait_ms: Math.round(delayMs) }, 'writer: store unavailable; retrying'),
+          this.log.warn(
+            { err: (error as Error).message, code: errorCode(classifyStoreError(error)), attempt: tries - 1, wait_ms: Math.round(delayMs) },
+            'writer: store unavailable; retrying',
+          ),
       });
       return 'stored';
     } catch (err) {
@@ -212,7 +220,8 @@ export class KafkaWriter implements Component, ReadyCheck {
           classify: () => ({ retryable: true }),
           running: () => p.isRunning() && !p.isStale(),
           sleep: this.heartbeatingSleep(p),
-          onRetry: ({ error, tries }) => this.log.warn({ err: (error as Error).message, attempt: tries - 1 }, 'writer: dead-letter produce failed; retrying, nothing committed'),
+          onRetry: ({ error, tries }) =>
+            this.log.warn({ err: (error as Error).message, attempt: tries - 1 }, 'writer: dead-letter produce failed; retrying, nothing committed'),
         },
       );
     } catch (err) {

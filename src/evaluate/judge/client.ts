@@ -83,7 +83,7 @@ function replySchema(items: number): Record<string, unknown> {
   const properties: Record<string, unknown> = { rationale: { type: 'string' } };
   const required = ['rationale'];
   if (items > 0) {
-    properties['verdicts'] = {
+    properties.verdicts = {
       type: 'array',
       items: {
         type: 'object',
@@ -94,7 +94,7 @@ function replySchema(items: number): Record<string, unknown> {
     };
     required.push('verdicts');
   }
-  properties['result'] = verdictSchema;
+  properties.result = verdictSchema;
   required.push('result');
   return { type: 'object', properties, required, additionalProperties: false };
 }
@@ -118,8 +118,8 @@ export class JudgeClient {
     opts: JudgeClientOptions = {},
   ) {
     const env = opts.env ?? process.env;
-    const baseURL = nonEmpty(cfg.base_url) ?? nonEmpty(env['OPENAI_BASE_URL']);
-    const apiKey = nonEmpty(cfg.api_key) ?? nonEmpty(env['OPENAI_API_KEY']);
+    const baseURL = nonEmpty(cfg.base_url) ?? nonEmpty(env.OPENAI_BASE_URL);
+    const apiKey = nonEmpty(cfg.api_key) ?? nonEmpty(env.OPENAI_API_KEY);
     if (apiKey === undefined && baseURL === undefined) {
       throw new JudgeError(
         'LLM judge has no API key: set evaluator.judge.api_key or OPENAI_API_KEY, or evaluator.judge.base_url (or OPENAI_BASE_URL) for a server that needs none',

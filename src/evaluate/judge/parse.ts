@@ -30,7 +30,10 @@ export function toVerdict(v: unknown): Verdict | undefined {
   if (v === 1) return 'yes';
   if (v === 0) return 'no';
   if (typeof v !== 'string') return undefined;
-  const s = v.trim().toLowerCase().replace(/^[\s*_"'`]+|[\s*_"'`.!]+$/g, '');
+  const s = v
+    .trim()
+    .toLowerCase()
+    .replace(/^[\s*_"'`]+|[\s*_"'`.!]+$/g, '');
   if (YES.has(s)) return 'yes';
   if (NO.has(s)) return 'no';
   return undefined;
@@ -72,7 +75,7 @@ function fromObject(obj: Record<string, unknown>, items: number): ParsedReply | 
   }
   const out: ParsedReply = { result, rationale };
   if (items > 0) {
-    const list = itemVerdicts(obj['verdicts'], items);
+    const list = itemVerdicts(obj.verdicts, items);
     if (list) out.items = list;
   }
   return out;
@@ -87,8 +90,8 @@ function itemVerdicts(v: unknown, n: number): Verdict[] | undefined {
     let verdict: Verdict | undefined;
     if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) {
       const e = entry as Record<string, unknown>;
-      if (typeof e['index'] === 'number' && Number.isInteger(e['index'])) index = e['index'];
-      verdict = toVerdict(e['result'] ?? e['verdict'] ?? e['relevant']);
+      if (typeof e.index === 'number' && Number.isInteger(e.index)) index = e.index;
+      verdict = toVerdict(e.result ?? e.verdict ?? e.relevant);
     } else {
       verdict = toVerdict(entry);
     }
@@ -138,9 +141,7 @@ function balancedEnd(text: string, start: number): number {
 function proseVerdict(text: string): Verdict | undefined {
   const lead = /^[\s*_#>"'`]*(yes|no|pass|fail)\b/i.exec(text);
   if (lead?.[1]) return toVerdict(lead[1]);
-  const named = [
-    ...text.matchAll(/\b(?:answer|result|verdict|judge?ment|decision)\b\s*(?:is|was|would be|[:=])?\s*[*_"'`]*\s*(yes|no|pass|fail)\b/gi),
-  ]
+  const named = [...text.matchAll(/\b(?:answer|result|verdict|judge?ment|decision)\b\s*(?:is|was|would be|[:=])?\s*[*_"'`]*\s*(yes|no|pass|fail)\b/gi)]
     .map((m) => toVerdict(m[1]))
     .filter((v): v is Verdict => v !== undefined);
   const distinct = new Set(named);

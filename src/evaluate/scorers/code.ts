@@ -26,7 +26,10 @@ function check(cfg: CodeConfig): (input: ScorerInput) => ScoreResult[] {
           failed.length === 0,
           failed.length === 0
             ? 'no span ended in error'
-            : `${failed.length} span(s) ended in error: ${failed.slice(0, 3).map((s) => `${s.name} (${s.status.message || 'no message'})`).join(', ')}`,
+            : `${failed.length} span(s) ended in error: ${failed
+                .slice(0, 3)
+                .map((s) => `${s.name} (${s.status.message || 'no message'})`)
+                .join(', ')}`,
         );
       };
     case 'output_match': {

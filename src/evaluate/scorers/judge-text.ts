@@ -20,7 +20,7 @@ export function bounded(text: string, limit = PART_LIMIT): Rendered {
 
 type JsonObject = { [key: string]: Json };
 const isObject = (v: Json | null | undefined): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isMessage = (v: Json): v is JsonObject => isObject(v) && typeof v['role'] === 'string';
+const isMessage = (v: Json): v is JsonObject => isObject(v) && typeof v.role === 'string';
 const isMessageList = (v: Json | null | undefined): v is JsonObject[] => Array.isArray(v) && v.length > 0 && v.every(isMessage);
 
 /**
@@ -30,13 +30,13 @@ const isMessageList = (v: Json | null | undefined): v is JsonObject[] => Array.i
 export function messageText(m: JsonObject): string {
   const partsText = (parts: Json[]): string =>
     parts
-      .map((p) => (typeof p === 'string' ? p : isObject(p) ? [p['text'], p['content']].find((x) => typeof x === 'string') : undefined))
+      .map((p) => (typeof p === 'string' ? p : isObject(p) ? [p.text, p.content].find((x) => typeof x === 'string') : undefined))
       .filter((x): x is string => typeof x === 'string')
       .join('\n');
-  const content = m['content'];
+  const content = m.content;
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) return partsText(content);
-  const parts = m['parts'];
+  const parts = m.parts;
   if (Array.isArray(parts)) return partsText(parts);
   return '';
 }
@@ -54,12 +54,12 @@ function valueText(v: Json): string {
 }
 
 function conversationText(messages: JsonObject[]): string {
-  const turns = messages.filter((m) => m['role'] !== 'system' && m['role'] !== 'developer');
-  const users = turns.filter((m) => m['role'] === 'user');
+  const turns = messages.filter((m) => m.role !== 'system' && m.role !== 'developer');
+  const users = turns.filter((m) => m.role === 'user');
   // A single question stands alone; in a longer conversation the last message needs the turns before it.
   if (users.length === 1 && users[0]) return messageText(users[0]);
   return turns
-    .map((m) => `${String(m['role'])}: ${messageText(m)}`)
+    .map((m) => `${String(m.role)}: ${messageText(m)}`)
     .filter((line) => !/^\w+: $/.test(line))
     .join('\n\n');
 }
@@ -67,7 +67,7 @@ function conversationText(messages: JsonObject[]): string {
 /** The request as a person would read it: the human text of a chat, else the inputs as text. */
 export function requestText(inputs: Json | null): string | null {
   if (inputs === null || inputs === '') return null;
-  const messages = isMessageList(inputs) ? inputs : isObject(inputs) && isMessageList(inputs['messages']) ? inputs['messages'] : undefined;
+  const messages = isMessageList(inputs) ? inputs : isObject(inputs) && isMessageList(inputs.messages) ? inputs.messages : undefined;
   const text = messages ? conversationText(messages) : '';
   return text.trim() !== '' ? text : valueText(inputs);
 }
@@ -76,12 +76,12 @@ export function requestText(inputs: Json | null): string | null {
 export function responseText(outputs: Json | null): string | null {
   if (outputs === null || outputs === '') return null;
   let message: JsonObject | undefined;
-  const list = isMessageList(outputs) ? outputs : isObject(outputs) && isMessageList(outputs['messages']) ? outputs['messages'] : undefined;
-  if (list) message = [...list].reverse().find((m) => m['role'] === 'assistant') ?? list[list.length - 1];
+  const list = isMessageList(outputs) ? outputs : isObject(outputs) && isMessageList(outputs.messages) ? outputs.messages : undefined;
+  if (list) message = [...list].reverse().find((m) => m.role === 'assistant') ?? list[list.length - 1];
   else if (isMessage(outputs)) message = outputs;
-  else if (isObject(outputs) && Array.isArray(outputs['choices'])) {
-    const first = outputs['choices'][0];
-    if (isObject(first) && isMessage(first['message'] ?? null)) message = first['message'] as JsonObject;
+  else if (isObject(outputs) && Array.isArray(outputs.choices)) {
+    const first = outputs.choices[0];
+    if (isObject(first) && isMessage(first.message ?? null)) message = first.message as JsonObject;
   }
   const text = message ? messageText(message) : '';
   return text.trim() !== '' ? text : valueText(outputs);
@@ -112,15 +112,21 @@ export function documentsText(docs: readonly RetrievedDocument[]): Rendered {
   return { text: blocks.join('\n'), truncated };
 }
 
-const factsSchema = z.union([z.string().min(1).transform((s) => [s]), z.array(z.json()).min(1)]);
+const factsSchema = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((s) => [s]),
+  z.array(z.json()).min(1),
+]);
 
 /** What the judges compare against: `expected_facts` preferred, else `expected_response`; undefined when neither. */
 export function expectationText(expectations: Record<string, Json>): { name: 'expected_facts' | 'expected_response'; text: string } | undefined {
-  const facts = factsSchema.safeParse(expectations['expected_facts']);
+  const facts = factsSchema.safeParse(expectations.expected_facts);
   if (facts.success) {
     return { name: 'expected_facts', text: facts.data.map((f) => `- ${typeof f === 'string' ? f : JSON.stringify(f)}`).join('\n') };
   }
-  const response = expectations['expected_response'];
+  const response = expectations.expected_response;
   if (response !== undefined && response !== null && response !== '') {
     return { name: 'expected_response', text: responseText(response) ?? valueText(response) };
   }

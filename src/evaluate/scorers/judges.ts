@@ -55,7 +55,13 @@ function verdictResult(o: Extract<Outcome, { ok: true }>, metadata: Record<strin
   };
 }
 
-async function single(client: JudgeClient, model: string, prompt: JudgePrompt, signal?: AbortSignal, metadata?: Record<string, string>): Promise<ScoreResult[]> {
+async function single(
+  client: JudgeClient,
+  model: string,
+  prompt: JudgePrompt,
+  signal?: AbortSignal,
+  metadata?: Record<string, string>,
+): Promise<ScoreResult[]> {
   const o = await ask(client, model, prompt, signal);
   return [o.ok ? verdictResult(o, metadata) : o.result];
 }
@@ -126,7 +132,8 @@ export function createJudgeScorer(cfg: JudgeScorerConfig, client: JudgeClient, d
           const where = { spanId: span.spanId, key: span.spanId };
           const n = span.documents.length;
           // "At least one relevant document" is plainly false for an empty retrieval: no call needed.
-          if (n === 0) return { ...where, value: 'no', rationale: 'The retriever returned no documents.', metadata: { documents: '0', relevant_documents: '0' } };
+          if (n === 0)
+            return { ...where, value: 'no', rationale: 'The retriever returned no documents.', metadata: { documents: '0', relevant_documents: '0' } };
           const o = await ask(client, model, documentRelevancePrompt(request, documentsText(span.documents), n), signal);
           if (!o.ok) return { ...o.result, ...where };
           const verdicts = o.judgement.items;

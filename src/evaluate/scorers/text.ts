@@ -18,8 +18,7 @@ export function payloadTexts(v: Json | null | undefined): string[] {
   if (typeof v === 'string') return out;
   const visit = (x: Json, depth: number): void => {
     if (typeof x === 'string') out.push(x);
-    else if (depth < 32 && Array.isArray(x)) x.forEach((y) => visit(y, depth + 1));
-    else if (depth < 32 && x !== null && typeof x === 'object') Object.values(x).forEach((y) => visit(y, depth + 1));
+    else if (depth < 32 && x !== null && typeof x === 'object') for (const y of Array.isArray(x) ? x : Object.values(x)) visit(y, depth + 1);
   };
   visit(v, 0);
   return out;

@@ -63,9 +63,7 @@ export async function applyRetention(client: ClickHouseClient, days: number, clu
     if (currentDays === days) continue;
     const on = cluster ? ` ON CLUSTER ${cluster}` : '';
     const query =
-      days === 0
-        ? `ALTER TABLE ${table}${on} REMOVE TTL`
-        : `ALTER TABLE ${table}${on} MODIFY TTL toDateTime(${column}) + toIntervalDay(${Math.trunc(days)})`;
+      days === 0 ? `ALTER TABLE ${table}${on} REMOVE TTL` : `ALTER TABLE ${table}${on} MODIFY TTL toDateTime(${column}) + toIntervalDay(${Math.trunc(days)})`;
     await client.command({ query, clickhouse_settings: { materialize_ttl_after_modify: 0 } });
     changed.push(table);
   }

@@ -77,12 +77,8 @@ export function buildSpanRow(group: SpanGroup, span: Span, resourceAttrs: Record
     metadata: n.metadata,
     attributes: flattenAttributes(span.attributes),
     resource_attributes: resourceAttrs,
-    events: span.events.length
-      ? JSON.stringify(span.events.map((e) => ({ name: e.name, time_ns: e.timeNs, attributes: e.attributes })))
-      : '',
-    links: span.links.length
-      ? JSON.stringify(span.links.map((l) => ({ trace_id: l.traceId, span_id: l.spanId, attributes: l.attributes })))
-      : '',
+    events: span.events.length ? JSON.stringify(span.events.map((e) => ({ name: e.name, time_ns: e.timeNs, attributes: e.attributes }))) : '',
+    links: span.links.length ? JSON.stringify(span.links.map((l) => ({ trace_id: l.traceId, span_id: l.spanId, attributes: l.attributes }))) : '',
   };
 }
 

@@ -110,8 +110,7 @@ function textCondition(scope: Scope, op: Op, operand: Operand): string {
   const substring = op === '=' || op === '!=';
   const test = (column: string): string => (substring ? `position(${column}, ${ph}) > 0` : compare(column, op, ph));
   const anyText =
-    `(${test('request_preview')} OR ${test('response_preview')} OR ` +
-    `trace_id IN (${spanSubquery(scope, `${test('inputs')} OR ${test('outputs')}`)}))`;
+    `(${test('request_preview')} OR ${test('response_preview')} OR ` + `trace_id IN (${spanSubquery(scope, `${test('inputs')} OR ${test('outputs')}`)}))`;
   return op === '!=' ? `NOT ${anyText}` : anyText;
 }
 

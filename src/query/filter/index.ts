@@ -87,4 +87,3 @@ export function compileOrderBy(orderBy: string[] | string | undefined): string {
   });
   return terms.length === 0 ? DEFAULT_ORDER_BY : compileOrderTerms(terms);
 }
-

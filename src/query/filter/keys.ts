@@ -3,20 +3,7 @@
  * reaches the query text; the user's own names (tag keys, assessment names) travel as parameters.
  */
 
-export type Op =
-  | '='
-  | '!='
-  | '<'
-  | '<='
-  | '>'
-  | '>='
-  | 'LIKE'
-  | 'ILIKE'
-  | 'RLIKE'
-  | 'IN'
-  | 'NOT IN'
-  | 'IS NULL'
-  | 'IS NOT NULL';
+export type Op = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'LIKE' | 'ILIKE' | 'RLIKE' | 'IN' | 'NOT IN' | 'IS NULL' | 'IS NOT NULL';
 
 export type TraceField = 'status' | 'timestamp_ms' | 'execution_time_ms' | 'name';
 export type SpanColumn = 'session_id' | 'user_id' | 'name' | 'span_type' | 'model';

@@ -133,11 +133,6 @@ export class Lexer {
       text += ch;
       i++;
     }
-    throw new FilterSyntaxError(
-      pos,
-      `a closing ${quote} for the ${quote === '`' ? 'name' : 'string'} that starts here`,
-      'end of input',
-      this.source,
-    );
+    throw new FilterSyntaxError(pos, `a closing ${quote} for the ${quote === '`' ? 'name' : 'string'} that starts here`, 'end of input', this.source);
   }
 }

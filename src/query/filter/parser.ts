@@ -1,15 +1,5 @@
 import { FilterSyntaxError } from './errors.js';
-import {
-  KEY_HINT,
-  TRACE_STATES,
-  allowedOps,
-  resolveKey,
-  valueKind,
-  type KeySpec,
-  type Op,
-  type TraceField,
-  type ValueKind,
-} from './keys.js';
+import { KEY_HINT, TRACE_STATES, allowedOps, resolveKey, valueKind, type KeySpec, type Op, type TraceField, type ValueKind } from './keys.js';
 import { Lexer, describeToken, type Token } from './lexer.js';
 
 export type Operand =
@@ -112,11 +102,7 @@ class Parser {
     while (this.peek().kind === 'dot' && this.peek().pos === end) {
       const dot = this.advance();
       const part = this.peek();
-      const isName =
-        part.kind === 'word' ||
-        part.kind === 'backtick' ||
-        part.kind === 'string' ||
-        (part.kind === 'number' && !part.raw.startsWith('-'));
+      const isName = part.kind === 'word' || part.kind === 'backtick' || part.kind === 'string' || (part.kind === 'number' && !part.raw.startsWith('-'));
       if (!isName || part.pos !== dot.end) this.fail('a name right after "."');
       parts.push(this.advance().text);
       end = part.end;

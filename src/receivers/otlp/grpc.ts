@@ -1,11 +1,4 @@
-import {
-  Metadata,
-  Server,
-  ServerCredentials,
-  type ServiceDefinition,
-  type ServerUnaryCall,
-  type sendUnaryData,
-} from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, type ServiceDefinition, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { encodeLogsResponse, encodeTraceResponse } from '../../otlp/encode.js';
 import { OTLP_PROJECT_HEADER, type IngestHandler, type OtlpSignal } from './ingest.js';
@@ -113,4 +106,3 @@ export class GrpcReceiver {
     });
   }
 }
-
