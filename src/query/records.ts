@@ -5,7 +5,7 @@
  */
 import type { AssessmentRecord } from '../assessments/model.js';
 import type { SpanRow, TraceRow } from '../exporters/clickhouse/tables.js';
-import type { Json, RetrievedDocument, TokenUsage, ToolCall } from '../model/genai.js';
+import type { Json, NormalizedSpan } from '../model/genai.js';
 
 /** Token usage summed over a trace (spans covered by an ancestor that reports usage are not counted twice). */
 export interface TokenTotals {
@@ -45,7 +45,8 @@ export interface SpanEventRecord {
 }
 
 /** A span as stored: the normalized fields, payloads parsed. Empty strings mean absent, as in the table. */
-export interface SpanRecord {
+/** The normalized fields (model, usage, documents, tool, …) are stored as `normalize/` made them. */
+export interface SpanRecord extends Pick<NormalizedSpan, 'model' | 'provider' | 'usage' | 'cost' | 'sessionId' | 'userId' | 'documents' | 'tool'> {
   traceId: string;
   spanId: string;
   /** '' for a root span. */
@@ -62,15 +63,6 @@ export interface SpanRecord {
    */
   inputs: Json | null;
   outputs: Json | null;
-  model: string;
-  provider: string;
-  /** null when the span reports no token counts at all. */
-  usage: TokenUsage | null;
-  cost: number | null;
-  sessionId: string;
-  userId: string;
-  documents: RetrievedDocument[];
-  tool: ToolCall | null;
   /** Attribute values with their JSON types back (the table keeps non-strings as JSON text). */
   attributes: Record<string, Json>;
   resourceAttributes: Record<string, string>;

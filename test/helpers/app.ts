@@ -14,6 +14,22 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
+/** Settings for a process of the test's own: loopback listeners on free ports, its own data directory, no logs. */
+export function localOverrides(dataDir: string): Record<string, unknown> {
+  return {
+    'store.path': dataDir,
+    'receivers.grpc.host': '127.0.0.1',
+    'receivers.grpc.port': 0,
+    'receivers.http.host': '127.0.0.1',
+    'receivers.http.port': 0,
+    'api.host': '127.0.0.1',
+    'api.port': 0,
+    'telemetry.host': '127.0.0.1',
+    'telemetry.port': 0,
+    log_level: 'silent',
+  };
+}
+
 /**
  * Starts the whole product in this test process on free ports and a fresh chDB directory (or `dataDir`,
  * to restart on existing data). vitest's forks pool gives each test file its own process, as chDB needs.
@@ -22,18 +38,7 @@ export async function startTestApp(opts: { dataDir?: string; overrides?: Record<
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'tracehouse-test-'));
   const config = loadConfig({
     env: {},
-    overrides: {
-      'store.path': dataDir,
-      'receivers.grpc.host': '127.0.0.1',
-      'receivers.grpc.port': 0,
-      'receivers.http.host': '127.0.0.1',
-      'receivers.http.port': 0,
-      'api.host': '127.0.0.1',
-      'api.port': 0,
-      'writer.batch_max_wait_ms': 20,
-      log_level: 'silent',
-      ...opts.overrides,
-    },
+    overrides: { ...localOverrides(dataDir), 'writer.batch_max_wait_ms': 20, ...opts.overrides },
   });
   const app = await Service.start(config, createLogger(config.log_level));
   return {

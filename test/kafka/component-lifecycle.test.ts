@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { orderNodes, RunningGraph, type BuildContext } from '../../src/service/graph.js';
 import { nodeTable, type NodeId, type Nodes } from '../../src/service/nodes.js';
 import { isolatedKafka } from '../helpers/kafka.js';
-import { removeDir } from '../helpers/app.js';
+import { localOverrides, removeDir } from '../helpers/app.js';
 
 const brokers = inject('kafkaBrokers');
 const dataDir = mkdtempSync(join(tmpdir(), 'tracehouse-lifecycle-'));
@@ -26,17 +26,8 @@ describe.skipIf(!brokers)('component lifecycle, for every node of the factory ta
     env: {},
     overrides: {
       ...isolatedKafka(brokers),
-      'store.path': dataDir,
-      'receivers.grpc.host': '127.0.0.1',
-      'receivers.grpc.port': 0,
-      'receivers.http.host': '127.0.0.1',
-      'receivers.http.port': 0,
-      'api.host': '127.0.0.1',
-      'api.port': 0,
-      'telemetry.host': '127.0.0.1',
-      'telemetry.port': 0,
+      ...localOverrides(dataDir),
       'evaluator.scorers': [{ type: 'error_free' }],
-      log_level: 'silent',
     },
   });
   const log = createLogger('silent');
