@@ -9,6 +9,8 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 export function httpServer(handler: RequestListener): Server {
   const server = createServer(handler);
   server.keepAliveTimeout = 65_000;
+  // Above the keep-alive time, as Node asks: otherwise a reused idle socket can time out mid-headers.
+  server.headersTimeout = 66_000;
   return server;
 }
 
