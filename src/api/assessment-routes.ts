@@ -5,7 +5,7 @@ import { createAssessmentSchema, defaultSource, overrideAssessmentSchema, patchA
 import { assessmentView, statsBucketView } from './views.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
-import { parseWith, projectSchema, queryObject, timeParam, traceIdSchema } from './params.js';
+import { parseWith, pathSegment, projectSchema, queryObject, timeParam, traceIdSchema } from './params.js';
 import { parseBucket, type StatsBucket, type StatsParams } from '../assessments/stats.js';
 import type { Route } from './server.js';
 import { z } from 'zod';
@@ -57,8 +57,8 @@ function newAssessment(project: string, traceId: string, input: CreateAssessment
  */
 export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams) => Promise<StatsBucket[]>): Route[] {
   const ids = (m: RegExpExecArray): { traceId: string; assessmentId?: string } => ({
-    traceId: parseWith(traceIdSchema, decodeURIComponent(m[1] as string).toLowerCase()),
-    ...(m[2] ? { assessmentId: parseWith(assessmentIdSchema, decodeURIComponent(m[2])) } : {}),
+    traceId: parseWith(traceIdSchema, pathSegment(m[1] as string, 'trace_id').toLowerCase()),
+    ...(m[2] ? { assessmentId: parseWith(assessmentIdSchema, pathSegment(m[2], 'assessment_id')) } : {}),
   });
   const existing = async (url: URL, m: RegExpExecArray): Promise<AssessmentRecord> => {
     const { traceId, assessmentId } = ids(m);

@@ -9,6 +9,8 @@ export const API_ERRORS = {
   NOT_FOUND: { status: 404, description: 'no such trace, assessment or path' },
   METHOD_NOT_ALLOWED: { status: 405, description: 'the path exists but not with this method' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'the request body is over the limit' },
+  HEADERS_TOO_LARGE: { status: 431, description: 'the URL or headers are over 16 KB' },
+  MALFORMED_REQUEST: { status: 400, description: 'the request is not valid HTTP' },
   UNAVAILABLE: { status: 503, description: 'the store cannot be reached; retry later' },
   INTERNAL: { status: 500, description: 'an unexpected failure; the log has details' },
 } as const;

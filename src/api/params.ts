@@ -53,6 +53,15 @@ export function queryObject(params: URLSearchParams, arrayKeys: readonly string[
   return out;
 }
 
+/** A path segment as sent, percent-decoded; malformed encoding (`%zz`) is the caller's error, not ours. */
+export function pathSegment(raw: string, name: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ApiError('INVALID_PARAMETER', `${name}: malformed percent-encoding in the path`, { parameter: name });
+  }
+}
+
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const r = schema.safeParse(input);
   if (!r.success) {
@@ -73,7 +82,7 @@ export function decodePageToken(token: string | undefined, filter: string): numb
   if (!token) return 0;
   try {
     const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown; f?: unknown };
-    if (typeof v.o === 'number' && Number.isInteger(v.o) && v.o >= 0 && v.f === filter.length) return v.o;
+    if (typeof v.o === 'number' && Number.isSafeInteger(v.o) && v.o >= 0 && v.f === filter.length) return v.o;
   } catch {
     // fall through
   }

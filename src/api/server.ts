@@ -6,7 +6,7 @@ import type { TraceReader } from '../query/trace-reader.js';
 import { toTree, traceDetailView, traceInfoView } from './views.js';
 import { ApiError } from './errors.js';
 import { classifyStoreError } from '../component/errors.js';
-import { decodePageToken, encodePageToken, parseWith, queryObject, searchQuerySchema, traceIdSchema, traceQuerySchema } from './params.js';
+import { decodePageToken, encodePageToken, parseWith, pathSegment, queryObject, searchQuerySchema, traceIdSchema, traceQuerySchema } from './params.js';
 import type { Metrics } from '../component/telemetry/metrics.js';
 import { closeServer, httpServer, listen } from '../component/net.js';
 import { msLeft, Once, type Component, type Deadline } from '../component/component.js';
@@ -55,6 +55,22 @@ export class ApiServer implements Component {
 
   async start(): Promise<void> {
     const server = httpServer((req, res) => void this.dispatch(req, res));
+    // Requests Node refuses before any handler runs (an over-long URL, broken HTTP) get our JSON error too.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable || err.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      const apiErr =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? new ApiError('HEADERS_TOO_LARGE', 'the URL and headers must fit in 16 KB')
+          : new ApiError('MALFORMED_REQUEST', 'the request is not valid HTTP');
+      const body = JSON.stringify(apiErr.toJSON());
+      socket.end(
+        `HTTP/1.1 ${apiErr.status} ${apiErr.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
     await listen(server, this.opts.port, this.opts.host);
     this.server = server;
     this.log.info({ port: this.port }, 'API listening');
@@ -116,7 +132,7 @@ export class ApiServer implements Component {
   }
 
   private async trace(url: URL, rawId: string): Promise<unknown> {
-    const traceId = parseWith(traceIdSchema, decodeURIComponent(rawId).toLowerCase());
+    const traceId = parseWith(traceIdSchema, pathSegment(rawId, 'trace_id').toLowerCase());
     const q = parseWith(traceQuerySchema, queryObject(url.searchParams));
     const record = await this.reader.getTraceRecord(q.project, traceId);
     if (!record) throw new ApiError('NOT_FOUND', `trace ${traceId} not found in project "${q.project}"`);

@@ -131,7 +131,9 @@ export function classifyStoreError(err: unknown): PipelineError {
   if (Number.isInteger(code) && PERMANENT_CLICKHOUSE_CODES.has(code)) {
     return pipelineError('STORE_REJECTED', `store rejected the data: ${message}`, { cause: err });
   }
-  if (code === CANNOT_COMPILE_REGEXP) return pipelineError('STORE_INVALID_REGEX', `invalid regular expression: ${message.split('\n')[0]}`, { cause: err });
+  // Our words, not the engine's: its text names internals and can be long; the cause keeps it for the logs.
+  if (code === CANNOT_COMPILE_REGEXP)
+    return pipelineError('STORE_INVALID_REGEX', 'invalid regular expression: RE2 cannot compile a pattern of the filter', { cause: err });
   if (typeof raw === 'string' && CONNECTION_CODES.has(raw)) return pipelineError('STORE_UNAVAILABLE', `store unavailable: ${message}`, { cause: err });
   return pipelineError('STORE_FAILED', `store unavailable: ${message}`, { cause: err });
 }

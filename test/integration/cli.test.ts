@@ -111,10 +111,63 @@ describe('tracehouse start', () => {
     expect(bad.stderr).toMatch(/source-type/);
   });
 
+  it('a second process on the same data directory fails in one line naming the directory', () => {
+    const r = spawnSync(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--http-port', '0', '--grpc-port', '0', '--api-port', '0'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(1);
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('tracehouse:'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toContain(`[STORE_SETUP_FAILED] cannot open the embedded store in ${dataDir}`);
+    expect(ours[0]).toContain('--data-dir');
+    // No stack trace of ours (the engine's own one-line notice may precede it).
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('drains and exits 0 on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => child?.once('exit', (code) => resolve(code)));
     child?.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('npm start', () => {
+  it('stops the product when the npm process gets SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tracehouse-npm-start-'));
+    const api = await freePort();
+    const npm = spawn('npm', ['start', '--', '--data-dir', dir, '--http-port', '0', '--grpc-port', '0', '--api-port', String(api), '--api-host', '127.0.0.1'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    try {
+      let err = '';
+      npm.stderr?.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      const deadline = Date.now() + 120_000;
+      while (!err.includes('tracehouse is up')) {
+        if (npm.exitCode !== null || Date.now() > deadline) throw new Error(`npm start failed: ${err}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+      npm.kill('SIGTERM');
+      await exited;
+      // The product itself is gone: its port refuses connections once the process has exited.
+      const until = Date.now() + 30_000;
+      let refused = false;
+      while (!refused && Date.now() < until) {
+        refused = await fetch(`http://127.0.0.1:${api}/healthz`).then(
+          () => false,
+          () => true,
+        );
+        if (!refused) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(refused).toBe(true);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+      removeDir(dir);
+    }
   });
 });
 

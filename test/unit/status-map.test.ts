@@ -41,7 +41,7 @@ describe('pipeline error codes', () => {
     expect(classifyStoreError(Object.assign(new Error('Cannot compile re2: (\nmore'), { code: '427' }))).toMatchObject({
       code: 'STORE_INVALID_REGEX',
       errorClass: 'permanent',
-      message: 'invalid regular expression: Cannot compile re2: (',
+      message: 'invalid regular expression: RE2 cannot compile a pattern of the filter',
     });
     expect(classifyStoreError(new Error('socket hang up')).code).toBe('STORE_FAILED');
     const already = pipelineError('SHUTTING_DOWN', 'x');

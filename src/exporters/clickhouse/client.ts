@@ -62,8 +62,22 @@ export async function openStore(cfg: StoreConfig): Promise<Store> {
         connection: chdb.connection.createChdbConnection({ path: cfg.path }),
         clickhouse_settings: SESSION_SETTINGS,
       });
-    const writer = make();
-    const reader = make();
+    const opened: ClickHouseClient[] = [];
+    try {
+      // The engine opens (and locks) the directory with the first connection: a directory that another
+      // process holds is reported in words instead of as the engine's stack trace.
+      opened.push(make(), make());
+      await opened[0]?.command({ query: 'SELECT 1' });
+    } catch (err) {
+      await Promise.allSettled(opened.map((c) => c.close()));
+      // chDB says only "Failed to create connection" (the lock conflict goes to stderr); the usual cause is
+      // a second process on the same directory, so say that and what to do.
+      throw new StoreSetupError(
+        `cannot open the embedded store in ${cfg.path} (${(err as Error).message.split('\n')[0]}): if another tracehouse process uses this directory, stop it or give this one its own --data-dir`,
+        { cause: err },
+      );
+    }
+    const [writer, reader] = opened as [ClickHouseClient, ClickHouseClient];
     return {
       kind: 'embedded',
       writer,

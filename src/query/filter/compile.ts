@@ -1,7 +1,14 @@
 import type { AssessmentKind, KeySpec, Op, SpanColumn, SpanMap, TraceField } from './keys.js';
 import type { Condition, Operand, OrderTerm } from './parser.js';
 
-export type ParamValue = string | number | string[] | number[];
+export type ParamValue = string | number | string[] | number[] | Array<number | string>;
+
+/**
+ * A Float64 parameter as the client should send it: `1e16` is an integer-valued double past 2^53, which
+ * the client refuses to serialize as a number, so such values go as their decimal text (exact, since the
+ * double already holds exactly that integer).
+ */
+const float = (v: number): number | string => (Number.isInteger(v) && !Number.isSafeInteger(v) ? BigInt(v).toString() : v);
 
 /** Hands out p0, p1, … so user input only ever appears in the parameter map, never in the SQL text. */
 class Params {
@@ -20,11 +27,11 @@ class Params {
       case 'string':
         return this.add('String', operand.value);
       case 'number':
-        return this.add(operand.integer ? numericType : 'Float64', operand.value);
+        return this.add(operand.integer ? numericType : 'Float64', operand.integer ? operand.value : float(operand.value));
       case 'strings':
         return this.add('Array(String)', operand.values);
       case 'numbers':
-        return this.add(operand.integer ? `Array(${numericType})` : 'Array(Float64)', operand.values);
+        return operand.integer ? this.add(`Array(${numericType})`, operand.values) : this.add('Array(Float64)', operand.values.map(float));
       case 'none':
         throw new Error('compile: operand expected');
     }
