@@ -8,10 +8,13 @@ export const DEFAULT_PROJECT = 'default';
 /** Resource attribute naming a resource's project when no header does. */
 export const PROJECT_ATTRIBUTE = 'tracehouse.project';
 
-/** A group's project: the request's (header) if any, else its resource attribute, else the default; null if the attribute is invalid. */
-export function resolveProject(header: string | undefined, resource: Attributes): string | null {
+/**
+ * A group's project: the request's (header) if any, else its resource attribute, else `fallback` (the
+ * default project, or the one configured for a Kafka topic); null if the attribute is invalid.
+ */
+export function resolveProject(header: string | undefined, resource: Attributes, fallback: string = DEFAULT_PROJECT): string | null {
   if (header !== undefined) return header;
   const attr = resource[PROJECT_ATTRIBUTE];
-  if (attr === undefined) return DEFAULT_PROJECT;
+  if (attr === undefined) return fallback;
   return typeof attr === 'string' && PROJECT_RE.test(attr) ? attr : null;
 }

@@ -14,7 +14,12 @@ import { nodesFor, ROLES, type Role } from './roles.js';
 export const SHUTDOWN_MS = 15_000;
 
 /** `/readyz` names its checks as it always has. */
-const READY_AS: Partial<Record<NodeId, string>> = { store: 'store', kafkaWriter: 'kafka-consumer', kafkaProducer: 'kafka' };
+const READY_AS: Partial<Record<NodeId, string>> = {
+  store: 'store',
+  kafkaWriter: 'kafka-consumer',
+  kafkaEvaluatorSource: 'kafka-evaluator-consumer',
+  kafkaProducer: 'kafka',
+};
 
 /**
  * One tracehouse process: the graph of components its roles need, built from config, started in graph

@@ -154,6 +154,21 @@ describe('id-only scan of bus messages', () => {
     });
   });
 
+  it("gives data without a header or project attribute the topic's default project, in the scan and the decode alike", () => {
+    const req: TraceRequest = {
+      resourceSpans: [
+        { resource: resource({}), scopeSpans: [{ scope, spans: [span(tid(1), sid(1))] }] },
+        { resource: resource({ 'tracehouse.project': 'alpha' }), scopeSpans: [{ scope, spans: [span(tid(2), sid(2))] }] },
+      ],
+    };
+    const body = encodeTraceRequest(req);
+    const full = idsOf(decodeBusMessage('spans', body, undefined, 'collector-fleet'));
+    expect(scanBusSpanIds(body, undefined, 'collector-fleet')).toEqual(full);
+    expect(full.map((g) => g.project)).toEqual(['collector-fleet', 'alpha']);
+    // A header still decides for the whole message.
+    expect(scanBusSpanIds(body, { [KAFKA_PROJECT_HEADER]: 'h' }, 'collector-fleet').map((g) => g.project)).toEqual(['h', 'h']);
+  });
+
   it('drops the spans and groups validation drops, and reads an all-zero parent as a root', () => {
     const req: TraceRequest = {
       resourceSpans: [

@@ -36,6 +36,20 @@ describe('configuration', () => {
     expect(() => loadConfig({ env: {}, flags: { 'no-such-flag': '1' } })).toThrow(ConfigError);
   });
 
+  it('reads the Kafka codec, partitioner and per-topic default projects', () => {
+    const d = loadConfig({ env: {} }).bus.kafka;
+    expect([d.compression, d.partitioner, d.default_project]).toEqual(['none', 'sarama_compat', { spans: 'default', logs: 'default' }]);
+    const c = loadConfig({
+      file: yamlFile('bus:\n  kafka:\n    default_project: { spans: fleet-a }\n'),
+      env: { KAFKA_COMPRESSION: 'zstd' },
+      flags: { 'kafka-partitioner': 'murmur2' },
+    }).bus.kafka;
+    expect([c.compression, c.partitioner, c.default_project]).toEqual(['zstd', 'murmur2', { spans: 'fleet-a', logs: 'default' }]);
+    expect(() => loadConfig({ env: { KAFKA_COMPRESSION: 'brotli' } })).toThrow(/bus\.kafka\.compression/);
+    expect(() => loadConfig({ env: { KAFKA_PARTITIONER: 'crc32' } })).toThrow(/bus\.kafka\.partitioner/);
+    expect(() => loadConfig({ env: {}, overrides: { 'bus.kafka.default_project': { spans: 'not valid!' } } })).toThrow(/bus\.kafka\.default_project\.spans/);
+  });
+
   it('rejects unknown keys in the file instead of ignoring a typo', () => {
     const file = yamlFile('store:\n  kind: embedded\n  pth: /tmp/x\n');
     expect(() => loadConfig({ file, env: {} })).toThrow(/store: Unrecognized key: "pth"/);

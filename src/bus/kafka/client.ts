@@ -2,6 +2,8 @@ import kafkajs, { type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from './config.js';
 import { startupError } from '../../component/errors.js';
+// Registers the snappy, lz4 and zstd codecs with kafkajs: every client this module creates reads them all.
+import './codecs.js';
 
 const { Kafka, logLevel } = kafkajs;
 export type { KafkaConfig };

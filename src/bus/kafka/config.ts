@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { DEFAULT_PROJECT, PROJECT_RE, PROJECT_RULE } from '../../model/project.js';
+
+const projectName = z.string().regex(PROJECT_RE, `must be ${PROJECT_RULE}`);
 
 /** The Kafka bus: brokers, topics and the limits receivers and writers share (`bus.kafka`). */
 export const kafkaConfigSchema = z
@@ -28,11 +31,25 @@ export const kafkaConfigSchema = z
       .max(64 * 1024 * 1024)
       .default(1024 * 1024),
     /**
-     * `none` by default, as in the Collector's Kafka exporter: measured here, gzip halved the receiver's
-     * throughput and cost the single-process Kafka path a fifth of its rate; use gzip to save broker disk
-     * and network when CPU is plentiful.
+     * How receivers compress what they produce. `none` by default, as in the Collector's Kafka exporter:
+     * measured here, gzip halved the receiver's throughput and cost the single-process Kafka path a fifth of
+     * its rate. Consumers read every codec whatever this says.
      */
-    compression: z.enum(['gzip', 'none']).default('none'),
+    compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none'),
+    /**
+     * How a trace id picks its partition; every producer on the topics must agree, or one trace's spans
+     * reach different writers and evaluators. `sarama_compat` is the Collector Kafka exporter's default
+     * hasher; `murmur2` the Java client's (and tracehouse's before this setting existed).
+     */
+    partitioner: z.enum(['sarama_compat', 'murmur2']).default('sarama_compat'),
+    /**
+     * The project of data on each topic whose message has no `tracehouse-project` header (a Collector's
+     * exporter sends none unless told to) and whose resource has no `tracehouse.project` attribute.
+     */
+    default_project: z
+      .object({ spans: projectName.default(DEFAULT_PROJECT), logs: projectName.default(DEFAULT_PROJECT) })
+      .strict()
+      .prefault({}),
     /** TLS to the brokers (system CAs). */
     ssl: z.boolean().default(false),
     sasl: z

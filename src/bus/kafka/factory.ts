@@ -21,5 +21,5 @@ export const kafkaWriterFactory: Factory<{ kafka: KafkaConfig } & KafkaWriterOpt
 /** The evaluator's own consumer group on the spans topic. */
 export const kafkaEvaluatorSourceFactory: Factory<KafkaConfig, { evaluator: Evaluator<SpanPosition>; telemetry: Telemetry }, KafkaEvaluatorSource> = {
   type: 'kafka-evaluator-source',
-  create: (cfg, { evaluator, telemetry }) => new KafkaEvaluatorSource(cfg, evaluator, telemetry.log),
+  create: (cfg, { evaluator, telemetry }) => new KafkaEvaluatorSource(cfg, evaluator, telemetry.metrics, telemetry.log),
 };

@@ -1,19 +1,19 @@
-import kafkajs from 'kafkajs';
 import type { Logger } from 'pino';
 import { pipelineError, type PipelineError } from '../../component/errors.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { Once, settleBy, type Component, type Deadline, type ReadyCheck } from '../../component/component.js';
 import type { IngestBatch, PublishOutcome, Publisher } from '../../component/consumer.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
+import { compressionType } from './codecs.js';
 import { classifyKafkaError } from './errors.js';
 import { logMessages, spanMessages, type OutMessage } from './messages.js';
+import { createPartitioner } from './partitioner.js';
 
-const { CompressionTypes } = kafkajs;
 type Producer = ReturnType<KafkaClient['producer']>;
 
 /**
  * The receiver side of the Kafka bus: each request becomes OTLP protobuf messages (one per trace, keyed by
- * trace id) and resolves only when Kafka acknowledged all of them (acks=all, idempotent producer).
+ * trace id, partitioned as `bus.kafka.partitioner` says, compressed as `bus.kafka.compression` says) and resolves only when Kafka acknowledged all of them (acks=all, idempotent producer).
  * While Kafka is unreachable or slow, requests fail as retryable (503 / UNAVAILABLE) so exporters keep
  * their data; the bytes of requests still waiting on Kafka are bounded, so the process cannot balloon.
  */
@@ -33,7 +33,12 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
 
   async start(): Promise<void> {
     await ensureTopics(this.kafka, this.cfg);
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: createPartitioner(this.cfg.partitioner),
+    });
     await producer.connect();
     this.producer = producer;
   }
@@ -97,7 +102,7 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
    */
   private async sendInRequests(producer: Producer, topicMessages: Array<{ topic: string; messages: OutMessage[] }>): Promise<void> {
     const limit = this.cfg.max_message_bytes;
-    const compression = this.cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    const compression = compressionType(this.cfg.compression);
     let chunk: Array<{ topic: string; messages: OutMessage[] }> = [];
     let size = 0;
     const flush = async (): Promise<void> => {

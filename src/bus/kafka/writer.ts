@@ -6,9 +6,10 @@ import { Once, settleBy, type Component, type Deadline, type ReadyCheck } from '
 import { countLogs, countSpans, type IngestBatch } from '../../component/consumer.js';
 import type { BatchObserver } from '../../component/fan-out.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
-import { decodeBusMessage, type RawHeaders, type BusSignal } from './decode-message.js';
+import { CODEC_ERROR_HEADER } from './codecs.js';
+import { decodeBusMessage, header, type RawHeaders, type BusSignal } from './decode-message.js';
+import { ConsumerSupervisor, NO_SELF_RESTART, type KafkaConsumer } from './supervisor.js';
 
-type KafkaConsumer = ReturnType<KafkaClient['consumer']>;
 type Producer = ReturnType<KafkaClient['producer']>;
 type EachBatch = Parameters<NonNullable<Parameters<KafkaConsumer['run']>[0]>['eachBatch'] & {}>[0];
 type KafkaMessage = EachBatch['batch']['messages'][number];
@@ -21,6 +22,8 @@ export interface BatchSink {
 export interface KafkaWriterOptions {
   /** Spans (plus log records) per insert at most. */
   batchMaxItems: number;
+  /** Waits between restarts of a crashed consumer (tests hold one to watch readiness meanwhile). */
+  restartSleep?: Sleep;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -33,6 +36,11 @@ interface DeadLetter {
   message: KafkaMessage;
   error: string;
   code: PipelineErrorCode;
+  /**
+   * For the stand-ins of a batch that could not be decompressed (see `codecs.ts`): the last offset of the
+   * range this one entry stands for, and how many records it held. One dead-letter message says it all.
+   */
+  through?: { offset: string; records: number };
 }
 
 /**
@@ -42,12 +50,15 @@ interface DeadLetter {
  * re-sent by clients fold at query time. While the store is down it retries with backoff (heartbeating,
  * committing nothing). A message that can never be decoded, and a batch the store refuses as invalid, go
  * to the dead-letter topic with the reason in a header, and only then is the partition moved on: nothing
- * acknowledged is dropped in silence.
+ * acknowledged is dropped in silence. So does a record batch no codec can decompress, as one message
+ * naming its offset range. A crashed consumer is replaced by its supervisor, with backoff; `ready()` is
+ * false until the new one joined.
  */
 export class KafkaWriter implements Component, ReadyCheck {
   private readonly stopping = new Once();
   private readonly kafka: KafkaClient;
-  private consumer: KafkaConsumer | null = null;
+  private readonly supervisor: ConsumerSupervisor;
+  private started = false;
   private dlq: Producer | null = null;
 
   constructor(
@@ -61,13 +72,27 @@ export class KafkaWriter implements Component, ReadyCheck {
     private readonly observer?: BatchObserver,
   ) {
     this.kafka = createKafka(cfg, log, 'writer');
+    this.supervisor = new ConsumerSupervisor({
+      role: 'writer',
+      groupId,
+      create: () => this.createConsumer(),
+      run: (c) => this.run(c),
+      metrics,
+      log,
+      ...(opts.restartSleep ? { sleep: opts.restartSleep } : {}),
+    });
   }
 
   async start(): Promise<void> {
     await ensureTopics(this.kafka, this.cfg);
     this.dlq = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.dlq.connect();
-    const consumer = this.kafka.consumer({
+    this.started = true;
+    await this.supervisor.start();
+  }
+
+  private createConsumer(): KafkaConsumer {
+    return this.kafka.consumer({
       groupId: this.groupId,
       // One partition's fetch is one insert when catching up: big enough for ~10k-span inserts (chDB's
       // per-insert cost is high), small enough to bound memory; small batches still flow after
@@ -79,7 +104,11 @@ export class KafkaWriter implements Component, ReadyCheck {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       allowAutoTopicCreation: false,
+      retry: NO_SELF_RESTART,
     });
+  }
+
+  private async run(consumer: KafkaConsumer): Promise<void> {
     await consumer.connect();
     await consumer.subscribe({ topics: [this.cfg.topics.spans, this.cfg.topics.logs], fromBeginning: true });
     await consumer.run({
@@ -88,7 +117,6 @@ export class KafkaWriter implements Component, ReadyCheck {
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.consumer = consumer;
   }
 
   private signalOf(topic: string): BusSignal {
@@ -98,6 +126,7 @@ export class KafkaWriter implements Component, ReadyCheck {
   private async eachBatch(p: EachBatch): Promise<void> {
     const { batch } = p;
     const signal = this.signalOf(batch.topic);
+    const defaultProject = this.cfg.default_project[signal];
     let chunk: IngestBatch = { spans: [], logs: [] };
     let items = 0;
     let first: string | null = null;
@@ -136,14 +165,22 @@ export class KafkaWriter implements Component, ReadyCheck {
 
     for (const message of batch.messages) {
       if (!p.isRunning() || p.isStale()) return;
-      try {
-        const part = decodeBusMessage(signal, message.value, message.headers as RawHeaders);
-        chunk.spans.push(...part.spans);
-        chunk.logs.push(...part.logs);
-        items += countSpans(part) + countLogs(part);
-        decoded.push(message);
-      } catch (err) {
-        poison.push({ message, error: (err as Error).message, code: 'UNDECODABLE_MESSAGE' });
+      const codecError = message.value === null ? header(message.headers as RawHeaders, CODEC_ERROR_HEADER) : undefined;
+      if (codecError !== undefined) {
+        // A stand-in for a record of a batch that could not be decompressed: the run of them is one entry.
+        const prev = poison[poison.length - 1];
+        if (prev?.through && prev.error === codecError) prev.through = { offset: message.offset, records: prev.through.records + 1 };
+        else poison.push({ message, error: codecError, code: 'UNDECODABLE_MESSAGE', through: { offset: message.offset, records: 1 } });
+      } else {
+        try {
+          const part = decodeBusMessage(signal, message.value, message.headers as RawHeaders, defaultProject);
+          chunk.spans.push(...part.spans);
+          chunk.logs.push(...part.logs);
+          items += countSpans(part) + countLogs(part);
+          decoded.push(message);
+        } catch (err) {
+          poison.push({ message, error: (err as Error).message, code: 'UNDECODABLE_MESSAGE' });
+        }
       }
       first ??= message.offset;
       last = message.offset;
@@ -203,14 +240,15 @@ export class KafkaWriter implements Component, ReadyCheck {
           await dlq.send({
             topic: this.cfg.topics.dead_letter,
             acks: -1,
-            messages: items.map(({ message, error, code }) => ({
+            messages: items.map(({ message, error, code, through }) => ({
               key: message.key,
               value: message.value,
               headers: {
-                ...(message.headers as Record<string, Buffer | string>),
+                // A stand-in's only header is the reason, which tracehouse-error carries.
+                ...(through ? {} : (message.headers as Record<string, Buffer | string>)),
                 'tracehouse-error': error.slice(0, 1000),
                 'tracehouse-error-code': code,
-                'tracehouse-source': `${topic}/${partition}/${message.offset}`,
+                'tracehouse-source': `${topic}/${partition}/${message.offset}${through ? `-${through.offset}` : ''}`,
               },
             })),
           });
@@ -229,22 +267,22 @@ export class KafkaWriter implements Component, ReadyCheck {
       throw err;
     }
     const counts = new Map<DeadLetter['code'], number>();
-    for (const { code } of items) counts.set(code, (counts.get(code) ?? 0) + 1);
+    for (const { code, through } of items) counts.set(code, (counts.get(code) ?? 0) + (through?.records ?? 1));
     for (const [reason, n] of counts) this.metrics.deadLettered.inc({ topic, reason }, n);
     this.log.warn({ count: items.length, first_error: items[0]?.error, code: items[0]?.code }, 'writer: messages moved to the dead-letter topic');
     return true;
   }
 
+  /** The consumer is joined and consuming: false from a crash until it rejoined. */
   async ready(): Promise<boolean> {
-    return this.consumer !== null;
+    return this.started && this.supervisor.ready();
   }
 
   /** Stops fetching; the batch being inserted finishes and commits first (kafkajs waits for it). */
   shutdown(deadline: Deadline): Promise<void> {
     return this.stopping.run(async () => {
-      const c = this.consumer;
-      this.consumer = null;
-      if (c) await settleBy(c.disconnect(), deadline);
+      this.started = false;
+      await this.supervisor.stop(deadline);
       const d = this.dlq;
       this.dlq = null;
       if (d) await settleBy(d.disconnect(), deadline);

@@ -67,9 +67,21 @@ export class Metrics {
     labelNames: ['group', 'topic', 'partition'] as const,
     registers: [this.registry],
   });
+  readonly consumerCrashes = new Counter({
+    name: 'tracehouse_consumer_crashes_total',
+    help: 'Kafka consumer crashes, by consumer group; each is logged with its cause and followed by a restart with backoff',
+    labelNames: ['group'] as const,
+    registers: [this.registry],
+  });
+  readonly consumerUp = new Gauge({
+    name: 'tracehouse_consumer_up',
+    help: 'Whether the Kafka consumer of each group is joined and consuming (1) or down and restarting (0)',
+    labelNames: ['group'] as const,
+    registers: [this.registry],
+  });
   readonly deadLettered = new Counter({
     name: 'tracehouse_dead_lettered_total',
-    help: 'Kafka messages moved to the dead-letter topic, by reason (UNDECODABLE_MESSAGE, or STORE_REJECTED: refused by the store as invalid)',
+    help: 'Kafka messages moved to the dead-letter topic, by reason (UNDECODABLE_MESSAGE: not OTLP, or in a batch that could not be decompressed; STORE_REJECTED: refused by the store as invalid)',
     labelNames: ['topic', 'reason'] as const,
     registers: [this.registry],
   });
