@@ -84,7 +84,7 @@ export function nodeTable(env: Environment): NodeTable<Nodes> {
       create: (g) => {
         const next = g.find('inlineBus') ?? g.find('kafkaProducer');
         if (!next) throw new Error('the OTLP receiver needs a bus (inlineBus or kafkaProducer)');
-        return otlpReceiverFactory.create(config.receivers, { next, telemetry });
+        return otlpReceiverFactory.create(config.receivers, { next, telemetry, retentionDays: config.store.retention_days });
       },
     },
     telemetry: {

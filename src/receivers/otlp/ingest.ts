@@ -4,6 +4,7 @@ import { decodeLogsRequest, decodeTraceRequest } from '../../otlp/decode.js';
 import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { PROJECT_ATTRIBUTE, PROJECT_RE, PROJECT_RULE, resolveProject } from '../../model/project.js';
+import { describeRefusal, outsideWindow, timeWindow } from './time-window.js';
 
 /** The OTLP signal of an export request (its path or gRPC service). */
 export type OtlpSignal = 'traces' | 'logs';
@@ -36,6 +37,9 @@ export class IngestHandler {
   constructor(
     private readonly bus: Publisher,
     private readonly metrics: Metrics,
+    /** The store's `retention_days` (0: none): spans starting outside what it keeps are refused. */
+    private readonly retentionDays = 0,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** After this, every request is answered as retryable so clients resend to a live instance. */
@@ -55,12 +59,22 @@ export class IngestHandler {
     const groups: SpanGroup[] = [];
     let badProject = 0;
     let received = 0;
+    let badTime = 0;
+    const window = timeWindow(this.retentionDays, this.now());
     for (const rs of accepted.resourceSpans) {
       const project = resolveProject(header, rs.resource.attributes);
       for (const ss of rs.scopeSpans) {
         received += ss.spans.length;
-        if (project === null) badProject += ss.spans.length;
-        else groups.push({ project, resource: rs.resource, scope: ss.scope, spans: ss.spans });
+        if (project === null) {
+          badProject += ss.spans.length;
+          continue;
+        }
+        let spans = ss.spans;
+        if (spans.some((s) => outsideWindow(s.startTimeNs, window))) {
+          spans = spans.filter((s) => !outsideWindow(s.startTimeNs, window));
+          badTime += ss.spans.length - spans.length;
+        }
+        if (spans.length) groups.push({ project, resource: rs.resource, scope: ss.scope, spans });
       }
     }
     this.metrics.spansReceived.inc({ transport }, received + rejected);
@@ -69,10 +83,14 @@ export class IngestHandler {
       this.metrics.spansRefused.inc({ transport, reason: 'project' }, badProject);
       errors.push(`${badProject} span(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
     }
+    if (badTime) {
+      this.metrics.spansRefused.inc({ transport, reason: 'time' }, badTime);
+      errors.push(describeRefusal(badTime, window));
+    }
     const published = await this.bus.publish({ spans: groups, logs: [] });
     if (published.rejectedSpans) this.metrics.spansRefused.inc({ transport, reason: 'too_large' }, published.rejectedSpans);
     errors.push(...published.errors);
-    return { rejected: rejected + badProject + published.rejectedSpans, message: errors.join('; ') };
+    return { rejected: rejected + badProject + badTime + published.rejectedSpans, message: errors.join('; ') };
   }
 
   private async logs(body: Buffer, format: WireFormat, header: string | undefined, transport: string): Promise<ExportOutcome> {

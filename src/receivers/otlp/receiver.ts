@@ -18,10 +18,10 @@ export class OtlpReceiver implements Component {
   private readonly stopping = new Once();
   private readonly log: Logger;
 
-  constructor(cfg: OtlpReceiverConfig, next: Publisher, telemetry: Telemetry) {
+  constructor(cfg: OtlpReceiverConfig, next: Publisher, telemetry: Telemetry, retentionDays = 0) {
     const { metrics, log } = telemetry;
     this.log = log;
-    this.ingest = new IngestHandler(next, metrics);
+    this.ingest = new IngestHandler(next, metrics, retentionDays);
     const limits = { maxBodyBytes: cfg.max_body_bytes };
     this.grpc = cfg.grpc.enabled ? new GrpcReceiver({ ...cfg.grpc, ...limits }, this.ingest, metrics, log) : null;
     this.http = cfg.http.enabled ? new HttpReceiver({ ...cfg.http, ...limits }, this.ingest, metrics, log) : null;
@@ -50,7 +50,8 @@ export class OtlpReceiver implements Component {
   }
 }
 
-export const otlpReceiverFactory: Factory<OtlpReceiverConfig, { next: Publisher; telemetry: Telemetry }, OtlpReceiver> = {
+/** `retentionDays` is the store's: what the receiver acknowledges must stay readable there. */
+export const otlpReceiverFactory: Factory<OtlpReceiverConfig, { next: Publisher; telemetry: Telemetry; retentionDays: number }, OtlpReceiver> = {
   type: 'otlp-receiver',
-  create: (cfg, { next, telemetry }) => new OtlpReceiver(cfg, next, telemetry),
+  create: (cfg, { next, telemetry, retentionDays }) => new OtlpReceiver(cfg, next, telemetry, retentionDays),
 };
