@@ -72,7 +72,4 @@ export class Once {
   run(stop: () => Promise<void>): Promise<void> {
     return (this.done ??= stop());
   }
-  get ran(): boolean {
-    return this.done !== null;
-  }
 }

@@ -1,4 +1,4 @@
-import { hasReadyCheck, settleBy, type Component, type Deadline } from '../component/component.js';
+import { settleBy, type Component, type Deadline } from '../component/component.js';
 import { startupError } from '../component/errors.js';
 
 /** One node of a pipeline graph: what it needs built and started before it, and how to build it. */
@@ -63,16 +63,6 @@ export class RunningGraph<Built> {
 
   find<N extends keyof Built>(id: N): Built[N] | undefined {
     return this.built[id];
-  }
-
-  /** Components with a readiness check, by node id (for `/readyz`). */
-  readyChecks(): Array<[string, () => Promise<boolean>]> {
-    const out: Array<[string, () => Promise<boolean>]> = [];
-    for (const id of this.started) {
-      const c = this.built[id] as Component;
-      if (hasReadyCheck(c)) out.push([String(id), () => c.ready()]);
-    }
-    return out;
   }
 
   /**
