@@ -14,7 +14,7 @@ import type { TraceDetailView, TraceInfoView } from '../../src/api/views.js';
  * search list) or not at all, and sending it again completes it. Assertions are on the state found after
  * each restart, never on durations; the kill points are random on purpose.
  */
-const ROUNDS = 4;
+const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 4);
 const SENDERS = 6;
 const SPANS_PER_REQUEST = 120;
 const PAYLOAD = 3000;
@@ -110,7 +110,7 @@ async function start(ports: { http: number; api: number }): Promise<RoleProcess>
       String(ports.api),
       // Small inserts: a write becomes several statements, so kills land between them.
       '--batch-max-bytes',
-      String(256 * 1024),
+      String(64 * 1024),
       '--log-level',
       'warn',
     ],
@@ -180,7 +180,8 @@ describe('crash atomicity', () => {
       await Promise.all(senders);
 
       child = await start(ports);
-      const { incomplete } = await check(ports.api, all);
+      const { incomplete, absent, present } = await check(ports.api, all);
+      if (process.env.CRASH_VERBOSE) console.log(`round ${round}: ${all.length} requests, un-acknowledged: ${absent} absent, ${present} present`);
       // A retry completes every request that was not acknowledged.
       for (const s of incomplete) {
         expect(await post(ports.http, s.body)).toBe(200);
