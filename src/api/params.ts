@@ -30,7 +30,15 @@ export const searchQuerySchema = z
 export type SearchParams = z.output<typeof searchQuerySchema>;
 
 /** A time in a JSON body: epoch milliseconds as a number, or the same strings the query string takes. */
-const bodyTime = z.union([z.number().finite().transform((v) => String(v)), z.string()]).pipe(timeParam);
+const bodyTime = z
+  .union([
+    z
+      .number()
+      .finite()
+      .transform((v) => String(v)),
+    z.string(),
+  ])
+  .pipe(timeParam);
 
 /**
  * `POST /api/v1/traces/search`: the parameters of the GET search as a JSON body (as MLflow's client
@@ -44,7 +52,18 @@ export const searchBodySchema = z
     from: bodyTime.optional(),
     to: bodyTime.optional(),
     order_by: z
-      .union([z.array(z.string().max(200)), z.string().max(1000).transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))])
+      .union([
+        z.array(z.string().max(200)),
+        z
+          .string()
+          .max(1000)
+          .transform((v) =>
+            v
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
+          ),
+      ])
       .pipe(z.array(z.string().max(200)).max(5))
       .default([]),
     max_results: z.number().int().min(1).max(1000).default(100),

@@ -55,7 +55,11 @@ export class ApiServer implements Component {
     extraRoutes: Route[] = [],
   ) {
     this.routes = [
-      { method: 'GET', pattern: /^\/api\/v1\/traces$/, handler: (_req, url) => this.search(parseWith(searchQuerySchema, queryObject(url.searchParams, ['order_by']))) },
+      {
+        method: 'GET',
+        pattern: /^\/api\/v1\/traces$/,
+        handler: (_req, url) => this.search(parseWith(searchQuerySchema, queryObject(url.searchParams, ['order_by']))),
+      },
       // The same search with its parameters in a JSON body, so that large IN lists fit.
       { method: 'POST', pattern: /^\/api\/v1\/traces\/search$/, handler: async (req) => this.search(parseWith(searchBodySchema, await readJsonBody(req))) },
       { method: 'GET', pattern: /^\/api\/v1\/traces\/([^/]+)$/, handler: (_req, url, m) => this.trace(url, m[1] as string) },

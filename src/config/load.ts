@@ -103,7 +103,13 @@ export const SETTINGS: readonly Setting[] = [
     type: 'int',
     help: 'OTLP/HTTP bodies read at once, at most',
   },
-  { path: 'receivers.body_timeout_ms', env: 'TRACEHOUSE_BODY_TIMEOUT_MS', flag: 'body-timeout-ms', type: 'int', help: 'time to receive a whole OTLP/HTTP body (ms)' },
+  {
+    path: 'receivers.body_timeout_ms',
+    env: 'TRACEHOUSE_BODY_TIMEOUT_MS',
+    flag: 'body-timeout-ms',
+    type: 'int',
+    help: 'time to receive a whole OTLP/HTTP body (ms)',
+  },
   { path: 'writer.batch_max_spans', env: 'TRACEHOUSE_BATCH_MAX_SPANS', flag: 'batch-max-spans', type: 'int', help: 'spans per write batch at most' },
   {
     path: 'writer.batch_max_wait_ms',

@@ -86,9 +86,7 @@ function stalledUpload(length: number, sent: number): { socket: Socket; answer: 
   socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
   socket.on('error', () => undefined);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.write(
-    `POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\nx-tracehouse-project: budget\r\n\r\n`,
-  );
+  socket.write(`POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\nx-tracehouse-project: budget\r\n\r\n`);
   socket.write(Buffer.alloc(sent, 0x20));
   return { socket, answer: () => answer, closed };
 }

@@ -27,7 +27,7 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
 
   constructor(
     private readonly cfg: KafkaConfig,
-    private readonly metrics: Metrics,
+    metrics: Metrics,
     private readonly log: Logger,
   ) {
     this.kafka = createKafka(cfg, log, 'receiver');

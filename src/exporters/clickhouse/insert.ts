@@ -21,7 +21,13 @@ export async function insertRows(client: ClickHouseClient, table: string, values
  * ClickHouse server receives it as a stream; chDB joins it to the statement, which is why callers bound
  * its size. `table` is one of ours, never user input.
  */
-export async function insertText(client: ClickHouseClient, table: string, text: string, format: 'JSONEachRow' | 'TabSeparated', dedupToken = ''): Promise<void> {
+export async function insertText(
+  client: ClickHouseClient,
+  table: string,
+  text: string,
+  format: 'JSONEachRow' | 'TabSeparated',
+  dedupToken = '',
+): Promise<void> {
   if (text.length === 0) return;
   const result = await client.exec({
     query: `INSERT INTO ${table} FORMAT ${format}`,
@@ -30,7 +36,10 @@ export async function insertText(client: ClickHouseClient, table: string, text: 
   });
   // The answer to an insert is empty, but it must be read for the connection to be reused.
   await new Promise<void>((resolve) => {
-    result.stream.on('end', resolve).on('close', resolve).on('error', () => resolve());
+    result.stream
+      .on('end', resolve)
+      .on('close', resolve)
+      .on('error', () => resolve());
     result.stream.resume();
   });
 }

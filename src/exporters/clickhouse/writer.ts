@@ -148,7 +148,9 @@ export class StoreWriter implements Component, Consumer {
           format: 'JSONEachRow',
         })
       ).json<{ seq: number; tbl: string; token: string; body: string }>();
-      const chunks = rows.filter((r): r is typeof r & { tbl: WriteTable } => (WRITE_TABLES as readonly string[]).includes(r.tbl)).map((r) => ({ table: r.tbl, token: r.token, text: r.body }));
+      const chunks = rows
+        .filter((r): r is typeof r & { tbl: WriteTable } => (WRITE_TABLES as readonly string[]).includes(r.tbl))
+        .map((r) => ({ table: r.tbl, token: r.token, text: r.body }));
       try {
         await this.run(chunks);
       } catch (err) {

@@ -44,9 +44,15 @@ function readRaw(req: IncomingMessage, { maxBytes, lease, timeoutMs }: BodyLimit
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > maxBytes) return finish(pipelineError('TOO_LARGE', `request body exceeds the limit of ${maxBytes} bytes`));
+      if (size > maxBytes) {
+        finish(pipelineError('TOO_LARGE', `request body exceeds the limit of ${maxBytes} bytes`));
+        return;
+      }
       // A declared length was held up front; a chunked body grows its lease as it comes.
-      if (size > lease.bytes && !lease.resize(size)) return finish(overBudget());
+      if (size > lease.bytes && !lease.resize(size)) {
+        finish(overBudget());
+        return;
+      }
       chunks.push(chunk);
     };
     const onEnd = (): void => finish(null, chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
