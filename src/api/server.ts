@@ -6,7 +6,19 @@ import type { TraceReader } from '../query/trace-reader.js';
 import { toTree, traceDetailView, traceInfoView } from './views.js';
 import { ApiError } from './errors.js';
 import { classifyStoreError } from '../component/errors.js';
-import { decodePageToken, encodePageToken, parseWith, pathSegment, queryObject, searchQuerySchema, traceIdSchema, traceQuerySchema } from './params.js';
+import {
+  decodePageToken,
+  encodePageToken,
+  parseWith,
+  pathSegment,
+  queryObject,
+  searchBodySchema,
+  searchQuerySchema,
+  traceIdSchema,
+  traceQuerySchema,
+  type SearchParams,
+} from './params.js';
+import { readJsonBody } from './body.js';
 import type { Metrics } from '../component/telemetry/metrics.js';
 import { closeServer, httpServer, listen } from '../component/net.js';
 import { msLeft, Once, type Component, type Deadline } from '../component/component.js';
@@ -43,7 +55,13 @@ export class ApiServer implements Component {
     extraRoutes: Route[] = [],
   ) {
     this.routes = [
-      { method: 'GET', pattern: /^\/api\/v1\/traces$/, handler: (_req, url) => this.search(url) },
+      {
+        method: 'GET',
+        pattern: /^\/api\/v1\/traces$/,
+        handler: (_req, url) => this.search(parseWith(searchQuerySchema, queryObject(url.searchParams, ['order_by']))),
+      },
+      // The same search with its parameters in a JSON body, so that large IN lists fit.
+      { method: 'POST', pattern: /^\/api\/v1\/traces\/search$/, handler: async (req) => this.search(parseWith(searchBodySchema, await readJsonBody(req))) },
       { method: 'GET', pattern: /^\/api\/v1\/traces\/([^/]+)$/, handler: (_req, url, m) => this.trace(url, m[1] as string) },
       ...extraRoutes,
     ];
@@ -110,8 +128,7 @@ export class ApiServer implements Component {
     return new ApiError('INTERNAL', 'internal error');
   }
 
-  private async search(url: URL): Promise<unknown> {
-    const q = parseWith(searchQuerySchema, queryObject(url.searchParams, ['order_by']));
+  private async search(q: SearchParams): Promise<unknown> {
     const offset = decodePageToken(q.page_token, q.filter);
     const toNs = q.to ?? BigInt(Date.now()) * 1_000_000n + DAY_NS;
     const fromNs = q.from ?? 0n;

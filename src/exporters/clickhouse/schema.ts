@@ -168,6 +168,25 @@ export const MIGRATIONS: readonly Migration[] = [
       SETTINGS ${DEDUP}`,
     ],
   },
+  {
+    version: 2,
+    name: 'write journal',
+    statements: [
+      // What a write is about to insert, kept until every insert of it has committed (see writer.ts):
+      // one partition per write, so the insert that journals it is one part (atomic) and finishing it is
+      // a DROP PARTITION. A write found here at start-up is replayed with the same deduplication tokens.
+      `CREATE TABLE IF NOT EXISTS write_journal (
+        batch_id String,
+        seq UInt32,
+        tbl LowCardinality(String),
+        token String,
+        body String CODEC(ZSTD(1))
+      ) ENGINE = MergeTree
+      PARTITION BY batch_id
+      ORDER BY (batch_id, seq)
+      SETTINGS ${DEDUP}`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention, with the time column the TTL uses. */

@@ -5,11 +5,15 @@ import { OTLP_PROJECT_HEADER, type IngestHandler, type OtlpSignal } from './inge
 import { toOtlpFailure } from './status.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { msLeft, type Deadline } from '../../component/component.js';
+import type { ByteBudget } from '../../component/budget.js';
+import { overBudget } from './body.js';
 
 export interface GrpcReceiverOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  /** Shared with the HTTP receiver. grpc-js has read the message when the handler runs: it is held from then. */
+  budget: ByteBudget;
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -73,8 +77,11 @@ export class GrpcReceiver {
   private handler(signal: OtlpSignal) {
     return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
       const project = call.metadata.get(OTLP_PROJECT_HEADER)[0];
-      this.ingest
-        .handle(signal, call.request, 'protobuf', typeof project === 'string' ? project : undefined, 'grpc')
+      const lease = this.opts.budget.tryAcquire(call.request.length);
+      (lease
+        ? this.ingest.handle(signal, call.request, 'protobuf', typeof project === 'string' ? project : undefined, 'grpc', lease)
+        : Promise.reject(overBudget())
+      )
         .then((outcome) => {
           const partial = outcome.rejected > 0 ? { rejected: outcome.rejected, message: outcome.message } : null;
           callback(null, signal === 'traces' ? encodeTraceResponse(partial, 'protobuf') : encodeLogsResponse(partial, 'protobuf'));
@@ -85,7 +92,8 @@ export class GrpcReceiver {
           const trailer = new Metadata();
           if (f.retryAfterSeconds !== undefined) trailer.set('retry-after', String(Math.ceil(f.retryAfterSeconds)));
           callback({ code: f.grpcCode, details: f.message, metadata: trailer });
-        });
+        })
+        .finally(() => lease?.release());
     };
   }
 

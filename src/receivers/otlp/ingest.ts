@@ -5,6 +5,14 @@ import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.j
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { PROJECT_ATTRIBUTE, PROJECT_RE, PROJECT_RULE, resolveProject } from '../../model/project.js';
 import { describeRefusal, outsideWindow, timeWindow } from './time-window.js';
+import type { BudgetLease } from '../../component/budget.js';
+import { overBudget } from './body.js';
+
+/**
+ * What a request holds while it is handled, as a multiple of its decompressed body: the decoded request,
+ * then its rows and insert text while the writer has it. Measured with bench/memory.ts.
+ */
+export const REQUEST_MEMORY_FACTOR = 3;
 
 /** The OTLP signal of an export request (its path or gRPC service). */
 export type OtlpSignal = 'traces' | 'logs';
@@ -47,9 +55,21 @@ export class IngestHandler {
     this.draining = true;
   }
 
-  async handle(signal: OtlpSignal, body: Buffer, format: WireFormat, projectHeader: string | undefined, transport: string): Promise<ExportOutcome> {
+  /**
+   * `lease` (when given) holds the request against the memory budget until the caller answers: it grows
+   * to what the decoded request will hold, or the request is refused as over budget before decoding.
+   */
+  async handle(
+    signal: OtlpSignal,
+    body: Buffer,
+    format: WireFormat,
+    projectHeader: string | undefined,
+    transport: string,
+    lease?: BudgetLease,
+  ): Promise<ExportOutcome> {
     if (this.draining) throw pipelineError('SHUTTING_DOWN', 'server is shutting down');
     const header = projectHeader === undefined || projectHeader === '' ? undefined : checkProjectName(projectHeader, `header ${OTLP_PROJECT_HEADER}`);
+    if (lease && !lease.resize(body.length * REQUEST_MEMORY_FACTOR)) throw overBudget();
     return signal === 'traces' ? this.traces(body, format, header, transport) : this.logs(body, format, header, transport);
   }
 
@@ -87,7 +107,7 @@ export class IngestHandler {
       this.metrics.spansRefused.inc({ transport, reason: 'time' }, badTime);
       errors.push(describeRefusal(badTime, window));
     }
-    const published = await this.bus.publish({ spans: groups, logs: [] });
+    const published = await this.bus.publish({ spans: groups, logs: [], bytes: body.length });
     if (published.rejectedSpans) this.metrics.spansRefused.inc({ transport, reason: 'too_large' }, published.rejectedSpans);
     errors.push(...published.errors);
     return { rejected: rejected + badProject + badTime + published.rejectedSpans, message: errors.join('; ') };
@@ -109,7 +129,7 @@ export class IngestHandler {
     }
     this.metrics.logsReceived.inc({ transport }, received + rejected);
     if (badProject) errors.push(`${badProject} log record(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
-    const published = await this.bus.publish({ spans: [], logs: groups });
+    const published = await this.bus.publish({ spans: [], logs: groups, bytes: body.length });
     errors.push(...published.errors);
     return { rejected: rejected + badProject + published.rejectedLogs, message: errors.join('; ') };
   }
