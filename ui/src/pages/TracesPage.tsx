@@ -6,7 +6,7 @@ import { fmtDuration, fmtInt } from '../format';
 import { type Location, navigate, withParams } from '../router';
 import { FilterBox } from './FilterBox';
 
-const PAGE = 50;
+const PAGE = 100;
 /** Columns the API sorts by (order_by); the others sort the page in view. */
 const SERVER_SORT: Record<string, string> = { time: 'timestamp_ms', name: 'name', status: 'status', duration: 'execution_time_ms' };
 
