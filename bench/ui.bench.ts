@@ -6,6 +6,7 @@
  *   trace  navigation to /traces/<id> of the big trace → span tree and selected span rendered, and then
  *          answering a key press (ArrowDown moves the selection) — "interactive"
  *   key    one ArrowDown in the big trace's tree → the next span's detail shown
+ * and, for scale, the API alone answering the list's search and the big trace's detail (fetch from Node).
  * reporting median and max wall ms. Needs `npm run build:ui` first (dist/ui).
  *
  *   npx tsx bench/ui.bench.ts [--traces 300] [--spans 5000] [--runs 5] [--json]
@@ -156,6 +157,8 @@ try {
   const list: number[] = [];
   const trace: number[] = [];
   const key: number[] = [];
+  const apiList: number[] = [];
+  const apiTrace: number[] = [];
   for (let run = 0; run <= RUNS; run++) {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     let t0 = performance.now();
@@ -179,16 +182,26 @@ try {
     await page.locator(`.span-row.sel:not([data-span-id="${before}"])`).waitFor();
     const tKey = performance.now() - t0;
     await page.close();
+    t0 = performance.now();
+    await (await fetch(`${api}/api/v1/traces?project=${PROJECT}&max_results=100&from=${Date.now() - 86_400_000}`)).json();
+    const tApiList = performance.now() - t0;
+    t0 = performance.now();
+    await (await fetch(`${api}/api/v1/traces/${big.traceId}?project=${PROJECT}`)).json();
+    const tApiTrace = performance.now() - t0;
     if (run === 0) continue; // warm-up: the first navigation also pays the store's and Chromium's cold start
     list.push(tList);
     trace.push(tTrace);
     key.push(tKey);
+    apiList.push(tApiList);
+    apiTrace.push(tApiTrace);
     process.stderr.write(`run ${run}: list ${fmt(tList)} ms, trace ${fmt(tTrace)} ms, key ${fmt(tKey)} ms\n`);
   }
   const result = {
     list_100_ms: { median: median(list), max: Math.max(...list) },
     trace_interactive_ms: { spans: SPANS, median: median(trace), max: Math.max(...trace) },
     key_ms: { median: median(key), max: Math.max(...key) },
+    api_list_ms: { median: median(apiList) },
+    api_trace_ms: { median: median(apiTrace) },
   };
   if (values.json) console.log(JSON.stringify(result));
   else {
@@ -197,6 +210,7 @@ try {
     console.log(
       `navigation → ${SPANS}-span trace interactive:     median ${fmt(result.trace_interactive_ms.median)} ms, max ${fmt(result.trace_interactive_ms.max)} ms`,
     );
+    console.log(`  of which the API alone: search ${fmt(result.api_list_ms.median)} ms, trace detail ${fmt(result.api_trace_ms.median)} ms (median)`);
     console.log(`ArrowDown → next span shown (${SPANS} spans):     median ${fmt(result.key_ms.median)} ms, max ${fmt(result.key_ms.max)} ms`);
   }
 } finally {

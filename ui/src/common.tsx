@@ -70,7 +70,8 @@ export function ErrorBox({ error }: { error: unknown }) {
 }
 
 /** pass/fail chips for assessment values (yes/true pass, no/false fail, anything else as its value). */
-export function verdictClass(v: Json): 'pass' | 'fail' | 'other' {
+export function verdictClass(v: Json): 'pass' | 'fail' | 'other' | 'none' {
+  if (v === null) return 'none';
   const s = typeof v === 'string' ? v.toLowerCase() : v;
   if (s === 'yes' || s === true || s === 'true' || s === 'pass') return 'pass';
   if (s === 'no' || s === false || s === 'false' || s === 'fail') return 'fail';
@@ -79,10 +80,10 @@ export function verdictClass(v: Json): 'pass' | 'fail' | 'other' {
 
 export function Chip({ name, value }: { name: string; value: Json }) {
   const c = verdictClass(value);
-  const shown = typeof value === 'string' ? value : JSON.stringify(value);
+  const shown = value === null ? 'no verdict (the scorer could not judge)' : typeof value === 'string' ? value : JSON.stringify(value);
   return (
     <span className={`chip verdict ${c}`} title={`${name}: ${shown}`}>
-      {c === 'pass' ? '✓' : c === 'fail' ? '✗' : '•'} {name}
+      {c === 'pass' ? '✓' : c === 'fail' ? '✗' : c === 'none' ? '!' : '•'} {name}
       {c === 'other' ? `: ${shown.slice(0, 12)}` : ''}
     </span>
   );

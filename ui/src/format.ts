@@ -1,7 +1,12 @@
 /** Formatting in the viewer's time zone and locale. */
 const dateTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const thisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
-export const fmtTime = (ms: number): string => dateTime.format(new Date(ms));
+/** The year only when it is not this one: list columns stay narrow. */
+export const fmtTime = (ms: number): string => {
+  const d = new Date(ms);
+  return (d.getFullYear() === new Date().getFullYear() ? thisYear : dateTime).format(d);
+};
 export const timeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 export function fmtDuration(ms: number): string {
