@@ -3,7 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 export interface ScorerStatus {
   name: string;
   source_type: string;
-  /** Current verdicts made in the range (valid, not deleted), errors included. */
+  /** Verdicts made in the range (current versions, not deleted; one a human overrode still counts), errors included. */
   assessments: number;
   errors: number;
   /** Traces of the range this scorer has not (yet) written a verdict for; sampling leaves some out on purpose. */
@@ -50,14 +50,14 @@ export async function evaluatorStatus(client: ClickHouseClient, p: { project: st
              sum(toFloat64OrZero(metadata['judge_cost_usd'])) AS cost,
              max(t.request_time_ns) AS newest_judged_ns
       FROM (
-        SELECT trace_id, name, source_type, error, metadata, created_time_ns, valid, deleted FROM assessments
+        SELECT trace_id, name, source_type, error, metadata, created_time_ns, deleted FROM assessments
         WHERE project = {project:String} AND kind = 'feedback' AND source_type IN ('LLM_JUDGE', 'CODE')
           AND created_time >= fromUnixTimestamp64Nano({from_ns:Int64})
         ORDER BY assessment_id, version DESC LIMIT 1 BY assessment_id) AS a
       LEFT JOIN (SELECT trace_id, max(request_time_ns) AS request_time_ns FROM traces WHERE project = {project:String}
         AND request_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND request_time < fromUnixTimestamp64Nano({to_ns:Int64}) GROUP BY trace_id) AS t
         ON a.trace_id = t.trace_id
-      WHERE valid = 1 AND deleted = 0 AND t.trace_id != ''
+      WHERE deleted = 0 AND t.trace_id != ''
       GROUP BY name ORDER BY name`,
     query_params: params,
     format: 'JSONEachRow',

@@ -218,6 +218,15 @@ describe('web UI', () => {
     const health = page.getByTestId('health');
     await health.waitFor();
     expect(await health.textContent()).toContain('relevance_to_query');
+    const status = await getJson<{ traces: number; scorers: Array<{ name: string; assessments: number; judge_input_tokens: number; pending_traces: number }> }>(
+      `${t.api}/api/v1/evaluator/status?project=${PROJECT}`,
+    );
+    expect(status.status).toBe(200);
+    expect(status.body.traces).toBe(ALL.length);
+    const byName = new Map(status.body.scorers.map((s) => [s.name, s]));
+    expect(byName.get('error_free')).toMatchObject({ assessments: ALL.length, judge_input_tokens: 0, pending_traces: 0 });
+    expect(byName.get('relevance_to_query')!.judge_input_tokens).toBeGreaterThan(0);
+    expect(byName.has('user_feedback'), 'human feedback is not a scorer').toBe(false);
     await shot(page, 'evaluator-health');
 
     await page.goto(`${t.api}/sessions?project=${PROJECT}&range=24h`);
