@@ -38,6 +38,15 @@ export interface Route {
   status?: number;
 }
 
+/** A handler's answer that is not JSON (the web UI's files): written as it is. */
+export class RawResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly body: Buffer,
+  ) {}
+}
+
 const DAY_NS = 86_400_000_000_000n;
 
 /** The HTTP JSON API on :8080: trace search, trace detail, health and metrics. */
@@ -104,7 +113,13 @@ export class ApiServer implements Component {
         if (!m) continue;
         pathMatched = true;
         if (route.method !== req.method) continue;
-        return this.json(res, route.status ?? 200, await route.handler(req, url, m));
+        const out = await route.handler(req, url, m);
+        if (out instanceof RawResponse) {
+          res.writeHead(out.status, { ...out.headers, 'Content-Length': out.body.length });
+          res.end(out.body);
+          return;
+        }
+        return this.json(res, route.status ?? 200, out);
       }
       if (pathMatched) throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
       throw new ApiError('NOT_FOUND', `no route for ${url.pathname}`);
