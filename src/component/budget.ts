@@ -28,9 +28,10 @@ export class ByteBudget {
     return lease.grow(bytes) ? lease : null;
   }
 
-  /** @internal called by leases only. */
-  take(bytes: number): boolean {
-    if (bytes > 0 && this.used > 0 && this.used + bytes > this.limit) return false;
+  /** @internal called by leases only; `own` is what the calling lease holds already. */
+  take(bytes: number, own = 0): boolean {
+    // Over the limit is refused unless nobody else holds anything (the lone large request).
+    if (bytes > 0 && this.used - own > 0 && this.used + bytes > this.limit) return false;
     this.used += bytes;
     this.onChange?.(this.used);
     return true;
@@ -51,7 +52,7 @@ export class BudgetLease {
   /** Holds `bytes` more if the budget has them; false (and nothing changed) if not. */
   grow(bytes: number): boolean {
     if (this.released) return false;
-    if (!this.budget.take(bytes)) return false;
+    if (!this.budget.take(bytes, this.held)) return false;
     this.held += bytes;
     return true;
   }

@@ -70,7 +70,7 @@ export class HttpReceiver {
     // Refused before reading a byte when too many bodies are being read or the budget is spent: a client
     // over the limits gets its answer at once instead of waiting for memory.
     if (this.uploads >= this.opts.maxConcurrentUploads) {
-      return this.refuse(res, format, pipelineError('TOO_MANY_UPLOADS', `${this.uploads} request bodies are being read: retry later`));
+      return this.refuse(req, res, format, pipelineError('TOO_MANY_UPLOADS', `${this.uploads} request bodies are being read: retry later`));
     }
     const lease = this.opts.budget.tryAcquire(0) as BudgetLease;
     try {
@@ -80,7 +80,7 @@ export class HttpReceiver {
         body = await readBody(req, { maxBytes: this.opts.maxBodyBytes, lease, timeoutMs: this.opts.bodyTimeoutMs });
       } catch (err) {
         if (err instanceof UnsupportedEncodingError) return this.fail(res, format, 415, err.message);
-        return this.refuse(res, format, err);
+        return this.refuse(req, res, format, err);
       } finally {
         this.uploads--;
       }
@@ -101,12 +101,21 @@ export class HttpReceiver {
     }
   }
 
-  /** Answers a request whose body was not (completely) read, and closes its connection rather than drain it. */
-  private refuse(res: ServerResponse, format: WireFormat, err: unknown): void {
+  /**
+   * Answers a request whose body was not (completely) read. Refused for load (budget, uploads), the rest
+   * of the body is read and thrown away, so the client sees the 503 rather than a reset mid-upload and
+   * the connection stays usable; nothing of it is held. Too large or too slow, the connection is closed
+   * rather than drained.
+   */
+  private refuse(req: IncomingMessage, res: ServerResponse, format: WireFormat, err: unknown): void {
     const f = toOtlpFailure(err);
     this.metrics.requestsFailed.inc({ transport: 'http', error: f.errorClass });
-    res.setHeader('Connection', 'close');
-    const timedOut = (err as { code?: string }).code === 'BODY_TIMEOUT';
+    const code = (err as { code?: string }).code;
+    if (f.errorClass === 'throttled') {
+      req.removeAllListeners('data');
+      req.resume();
+    } else res.setHeader('Connection', 'close');
+    const timedOut = code === 'BODY_TIMEOUT';
     this.fail(res, format, timedOut ? 408 : f.httpStatus, f.message, timedOut ? undefined : f.retryAfterSeconds);
   }
 
