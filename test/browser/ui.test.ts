@@ -213,6 +213,17 @@ describe('web UI', () => {
     await page.locator('[data-testid=scorer-chart][data-name=relevance_to_query] canvas').waitFor();
     expect(await page.locator('[data-name=relevance_to_query] .fail').textContent()).toMatch(/[1-9]\d* fail/);
     await shot(page, 'quality');
+    // A bucket's failures open as a filtered trace list: the TechStart emails the judge found off topic.
+    const chart = page.locator('[data-testid=scorer-chart][data-name=relevance_to_query]');
+    await chart.locator('summary').click();
+    await chart.getByTestId('bucket-failures').first().click();
+    await until('failing traces listed', async () => (await rows(page).count()) > 0);
+    expect(new URL(page.url()).searchParams.get('filter')).toBe("feedback.relevance_to_query IN ('no', 'false')");
+    const listed: string[] = [];
+    for (let i = 0; i < (await rows(page).count()); i++) listed.push((await rows(page).nth(i).getAttribute('data-trace-id')) ?? '');
+    const techStart = new Set(ALL.filter((x) => x.customer_name === 'TechStart').map((x) => x.trace_id));
+    // The TechStart ones, plus the trace whose verdict a human overrode to false above.
+    expect(listed.filter((id) => id !== ACME).every((id) => techStart.has(id))).toBe(true);
 
     await page.goto(`${t.api}/evaluator?project=${PROJECT}&range=24h`);
     const health = page.getByTestId('health');

@@ -60,7 +60,14 @@ export function QualityPage({ loc }: { loc: Location }) {
               navigate(
                 withParams(
                   loc,
-                  { filter: `feedback.${name} = 'no'`, range: undefined, from: String(startMs), to: String(startMs + seconds * 1000), pt: undefined },
+                  // Traces from a bucket before to a bucket after: a verdict's bucket is when it was made, a little after its trace.
+                  {
+                    filter: `feedback.${name} IN ('no', 'false')`,
+                    range: undefined,
+                    from: String(startMs - seconds * 1000),
+                    to: String(startMs + 2 * seconds * 1000),
+                    pt: undefined,
+                  },
                   '/traces',
                 ),
               )
@@ -144,6 +151,30 @@ function ScorerChart({
         <span className="muted">{buckets[0] ? `since ${fmtTime(Date.parse(buckets[0].start))}` : ''}</span>
       </div>
       <div ref={ref} className="chart" />
+      <details>
+        <summary className="muted small">buckets</summary>
+        <table className="grid small">
+          <tbody>
+            {buckets.map((b) => (
+              <tr key={b.start}>
+                <td>{fmtTime(Date.parse(b.start))}</td>
+                <td className="num">{b.count} verdicts</td>
+                <td className="num">{b.pass} pass</td>
+                <td className="num">
+                  {b.fail > 0 ? (
+                    <button type="button" className="link" data-testid="bucket-failures" onClick={() => onBucket(Date.parse(b.start))}>
+                      {b.fail} failing →
+                    </button>
+                  ) : (
+                    '0 fail'
+                  )}
+                </td>
+                <td className="num">{b.errors} errors</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
     </div>
   );
 }
