@@ -5,6 +5,7 @@ import { FilterSyntaxError } from '../query/filter/index.js';
 import type { TraceReader } from '../query/trace-reader.js';
 import { toTree, traceDetailView, traceInfoView } from './views.js';
 import { ApiError } from './errors.js';
+import { RawReply } from './reply.js';
 import { classifyStoreError } from '../component/errors.js';
 import { decodePageToken, encodePageToken, parseWith, pathSegment, queryObject, searchQuerySchema, traceIdSchema, traceQuerySchema } from './params.js';
 import type { Metrics } from '../component/telemetry/metrics.js';
@@ -86,7 +87,13 @@ export class ApiServer implements Component {
         if (!m) continue;
         pathMatched = true;
         if (route.method !== req.method) continue;
-        return this.json(res, route.status ?? 200, await route.handler(req, url, m));
+        const out = await route.handler(req, url, m);
+        if (out instanceof RawReply) {
+          res.writeHead(out.status, { 'Content-Type': out.contentType, 'Content-Length': Buffer.byteLength(out.body) });
+          res.end(out.body);
+          return;
+        }
+        return this.json(res, route.status ?? 200, out);
       }
       if (pathMatched) throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
       throw new ApiError('NOT_FOUND', `no route for ${url.pathname}`);
