@@ -11,19 +11,37 @@ import type { ApiConfig } from './config.js';
 import { ApiServer } from './server.js';
 import { evaluatorStatusRoutes } from './status-routes.js';
 import { webUiRoutes } from './web-ui.js';
+import type { Publisher } from '../component/consumer.js';
+import { mlflowRoutes } from './mlflow/routes.js';
+import { ExperimentStore, RunStore, TraceMetaWriter } from './mlflow/store.js';
 
-/** The JSON API over a started store: search and trace detail, assessments, health and metrics. */
-export const apiFactory: Factory<ApiConfig, { store: ClickHouseStore; readiness: Readiness; telemetry: Telemetry }, ApiServer> = {
+/**
+ * The JSON API over a started store: search and trace detail, assessments, health and metrics, and
+ * MLflow's REST API (its client's OTLP span export goes to `publisher`, the process's bus, when there is one).
+ */
+export const apiFactory: Factory<ApiConfig, { store: ClickHouseStore; readiness: Readiness; telemetry: Telemetry; publisher?: Publisher }, ApiServer> = {
   type: 'api',
-  create: (cfg, { store, readiness, telemetry }) => {
+  create: (cfg, { store, readiness, telemetry, publisher }) => {
     const reader = store.reader;
     const assessments = new AssessmentStore(store.writer, reader);
+    const traces = new TraceReader(reader);
+    const mlflow = mlflowRoutes({
+      reader,
+      writer: store.writer,
+      traces,
+      assessments,
+      experiments: new ExperimentStore(store.writer, reader),
+      runs: new RunStore(store.writer, reader),
+      meta: new TraceMetaWriter(store.writer),
+      ...(publisher ? { publisher } : {}),
+    });
     const routes = [
       ...assessmentRoutes(assessments, (p) => assessmentStats(reader, p)),
       ...evaluatorStatusRoutes((p) => evaluatorStatus(reader, p)),
+      ...mlflow,
       // Last: it answers every path outside /api.
       ...webUiRoutes(),
     ];
-    return new ApiServer(cfg, new TraceReader(reader), telemetry.metrics, readiness, telemetry.log, routes);
+    return new ApiServer(cfg, traces, telemetry.metrics, readiness, telemetry.log, routes);
   },
 };

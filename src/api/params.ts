@@ -81,7 +81,11 @@ export const traceQuerySchema = z
   })
   .strict();
 
-export const traceIdSchema = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lower-case hex characters');
+/** A trace id: 32 hex characters, or MLflow's form of the same id, `tr-` and the 32 hex characters. */
+export const traceIdSchema = z.preprocess(
+  (v) => (typeof v === 'string' && v.startsWith('tr-') ? v.slice(3) : v),
+  z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lower-case hex characters, or tr- and 32 lower-case hex characters'),
+);
 
 /** URLSearchParams → object; repeated keys become arrays only for `order_by`. */
 export function queryObject(params: URLSearchParams, arrayKeys: readonly string[] = []): Record<string, string | string[]> {

@@ -5,6 +5,7 @@ import { FilterSyntaxError } from '../query/filter/index.js';
 import type { TraceReader } from '../query/trace-reader.js';
 import { toTree, traceDetailView, traceInfoView } from './views.js';
 import { ApiError } from './errors.js';
+import { RawReply } from './reply.js';
 import { classifyStoreError } from '../component/errors.js';
 import {
   decodePageToken,
@@ -36,15 +37,6 @@ export interface Route {
   handler: Handler;
   /** Status of a successful answer (200 unless said). */
   status?: number;
-}
-
-/** A handler's answer that is not JSON (the web UI's files): written as it is. */
-export class RawResponse {
-  constructor(
-    readonly status: number,
-    readonly headers: Record<string, string>,
-    readonly body: Buffer,
-  ) {}
 }
 
 const DAY_NS = 86_400_000_000_000n;
@@ -114,8 +106,8 @@ export class ApiServer implements Component {
         pathMatched = true;
         if (route.method !== req.method) continue;
         const out = await route.handler(req, url, m);
-        if (out instanceof RawResponse) {
-          res.writeHead(out.status, { ...out.headers, 'Content-Length': out.body.length });
+        if (out instanceof RawReply) {
+          res.writeHead(out.status, { ...out.headers, 'Content-Length': Buffer.byteLength(out.body) });
           res.end(out.body);
           return;
         }

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RawResponse, type Route } from './server.js';
+import { RawReply } from './reply.js';
+import type { Route } from './server.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -40,15 +41,15 @@ The JSON API is at <a href="/api/v1/traces">/api/v1/traces</a>.</p>`;
  * so a new build is picked up on reload.
  */
 export function webUiRoutes(dir: string | null = defaultUiDir()): Route[] {
-  const cache = new Map<string, RawResponse | null>();
-  const load = async (rel: string): Promise<RawResponse | null> => {
+  const cache = new Map<string, RawReply | null>();
+  const load = async (rel: string): Promise<RawReply | null> => {
     if (cache.has(rel)) return cache.get(rel) ?? null;
-    let out: RawResponse | null = null;
+    let out: RawReply | null = null;
     if (dir) {
       const file = normalize(join(dir, rel));
       if (file.startsWith(dir.endsWith(sep) ? dir : dir + sep) && (await stat(file).catch(() => null))?.isFile()) {
         const immutable = rel.startsWith(`assets${sep}`) || rel.startsWith('assets/');
-        out = new RawResponse(
+        out = new RawReply(
           200,
           {
             'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
@@ -77,10 +78,9 @@ export function webUiRoutes(dir: string | null = defaultUiDir()): Route[] {
         const file = rel && !rel.endsWith('/') ? await load(rel) : null;
         if (file) return file;
         // A missing asset is a 404, not the app: a stale tab asking for an old bundle must not get HTML.
-        if (extname(rel) !== '') return new RawResponse(404, { 'Content-Type': 'text/plain; charset=utf-8' }, Buffer.from('not found\n'));
+        if (extname(rel) !== '') return new RawReply(404, { 'Content-Type': 'text/plain; charset=utf-8' }, Buffer.from('not found\n'));
         return (
-          (await load('index.html')) ??
-          new RawResponse(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, Buffer.from(NOT_BUILT))
+          (await load('index.html')) ?? new RawReply(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-cache' }, Buffer.from(NOT_BUILT))
         );
       },
     },

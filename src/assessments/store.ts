@@ -10,7 +10,7 @@ export type NewAssessment = Omit<AssessmentRecord, 'assessmentId' | 'version' | 
   overrides?: string;
 };
 
-export type AssessmentPatch = Partial<Pick<AssessmentRecord, 'value' | 'rationale' | 'metadata'>>;
+export type AssessmentPatch = Partial<Pick<AssessmentRecord, 'value' | 'rationale' | 'metadata' | 'name' | 'valid'>>;
 
 /**
  * Assessments as an append-only log of versions: creating, editing, invalidating and deleting each insert

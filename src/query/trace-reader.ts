@@ -5,6 +5,7 @@ import { readAssessments, summarizeAssessments } from '../assessments/read.js';
 import { logEventRecord, spanRecords, type SpanEventRow } from './span-records.js';
 import { earlierSpan, placeholderTraceRow, type StoredSpanRow, type StoredTraceRow } from '../exporters/clickhouse/tables.js';
 import type { TraceInfoRecord, TraceRecord } from './records.js';
+import { readTraceMeta, type TraceMeta } from './trace-meta.js';
 
 export interface SearchParams {
   project: string;
@@ -14,6 +15,8 @@ export interface SearchParams {
   orderBy: string[];
   maxResults: number;
   offset: number;
+  /** Only these traces (MLflow's search by run); absent: all. */
+  traceIds?: readonly string[];
 }
 
 export interface SearchResult {
@@ -47,7 +50,8 @@ export class TraceReader {
       // hour covers all but the longest-running traces.
       spanIndexScope: 'start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND start_time < fromUnixTimestamp64Nano({to_ns:Int64}) + INTERVAL 1 HOUR',
     });
-    const where = compiled.conditions.length ? `WHERE ${compiled.conditions.join(' AND ')}` : '';
+    const conditions = p.traceIds ? [...compiled.conditions, 'trace_id IN {only_ids:Array(String)}'] : compiled.conditions;
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     // Previews are the widest columns: read them for the page only, unless a text filter needs them.
     const previewsInFilter = compiled.conditions.some((c) => c.includes('_preview'));
     const columns = previewsInFilter ? TRACE_COLUMNS : NARROW_TRACE_COLUMNS;
@@ -66,7 +70,7 @@ export class TraceReader {
     const params = { project: p.project, from_ns: p.fromNs.toString(), to_ns: p.toNs.toString() };
     const rs = await this.client.query({
       query,
-      query_params: { ...compiled.params, ...params, limit: p.maxResults + 1, offset: p.offset },
+      query_params: { ...compiled.params, ...params, ...(p.traceIds ? { only_ids: p.traceIds } : {}), limit: p.maxResults + 1, offset: p.offset },
       format: 'JSONEachRow',
     });
     const rows = await rs.json<Omit<TraceColumns, 'request_preview' | 'response_preview'>>();
@@ -119,7 +123,7 @@ export class TraceReader {
   private async summaries(project: string, rows: readonly TraceColumns[]): Promise<TraceInfoRecord[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.trace_id);
-    const [spanRows, assessmentRows] = await Promise.all([
+    const [spanRows, assessmentRows, meta] = await Promise.all([
       this.client
         .query({
           query: `SELECT trace_id, span_id, parent_span_id, model, input_tokens, output_tokens, total_tokens, session_id, user_id, tags, metadata
@@ -130,6 +134,7 @@ export class TraceReader {
         })
         .then((rs) => rs.json<SpanSummaryRow>()),
       readAssessments(this.client, project, ids),
+      readTraceMeta(this.client, project, ids),
     ]);
     const spansByTrace = new Map<string, SpanSummaryRow[]>();
     for (const s of spanRows) {
@@ -138,13 +143,13 @@ export class TraceReader {
       else spansByTrace.set(s.trace_id, [s]);
     }
     const assessed = summarizeAssessments(assessmentRows);
-    return rows.map((r) => infoRecord(project, r, spansByTrace.get(r.trace_id) ?? [], assessed.get(r.trace_id) ?? {}));
+    return rows.map((r) => infoRecord(project, r, spansByTrace.get(r.trace_id) ?? [], assessed.get(r.trace_id) ?? {}, meta.get(r.trace_id)));
   }
 
   /** A whole trace: its summary, spans, log records and current assessments; null if the store has none of it. */
   async getTraceRecord(project: string, traceId: string): Promise<TraceRecord | null> {
     const params = { project, id: traceId };
-    const [traceRows, spanRows, eventRows, assessmentRows] = await Promise.all([
+    const [traceRows, spanRows, eventRows, assessmentRows, meta] = await Promise.all([
       this.client
         .query({
           query: `SELECT ${TRACE_COLUMNS} FROM traces WHERE project = {project:String} AND trace_id = {id:String}
@@ -171,16 +176,24 @@ export class TraceReader {
         })
         .then((rs) => rs.json<SpanEventRow>()),
       readAssessments(this.client, project, [traceId]),
+      readTraceMeta(this.client, project, [traceId]),
     ]);
     if (spanRows.length === 0 && traceRows.length === 0) return null;
     const row: TraceColumns = traceRows[0] ?? placeholderTraceRow(spanRows.reduce(earlierSpan));
-    const info = infoRecord(project, row, spanRows, summarizeAssessments(assessmentRows).get(traceId) ?? {});
+    const info = infoRecord(project, row, spanRows, summarizeAssessments(assessmentRows).get(traceId) ?? {}, meta.get(traceId));
     const events = eventRows.map(logEventRecord);
     return { info, spans: spanRecords(spanRows, events), events, assessments: assessmentRows };
   }
 }
 
-function infoRecord(project: string, r: TraceColumns, spans: readonly SpanSummaryRow[], assessments: TraceInfoRecord['assessments']): TraceInfoRecord {
+/** The trace-level fields set beside the spans (trace_meta) win over what the spans say. */
+function infoRecord(
+  project: string,
+  r: TraceColumns,
+  spans: readonly SpanSummaryRow[],
+  assessments: TraceInfoRecord['assessments'],
+  meta?: TraceMeta,
+): TraceInfoRecord {
   const agg = aggregateTrace(spans);
   return {
     traceId: r.trace_id,
@@ -192,10 +205,10 @@ function infoRecord(project: string, r: TraceColumns, spans: readonly SpanSummar
     requestPreview: r.request_preview,
     responsePreview: r.response_preview,
     serviceName: r.service_name,
-    sessionId: agg.session_id,
-    userId: agg.user_id,
-    tags: agg.tags,
-    metadata: agg.metadata,
+    sessionId: meta?.sessionId || agg.session_id,
+    userId: meta?.userId || agg.user_id,
+    tags: meta ? { ...agg.tags, ...meta.tags } : agg.tags,
+    metadata: meta ? { ...agg.metadata, ...meta.metadata } : agg.metadata,
     tokenUsage: agg.token_usage,
     models: agg.models,
     spanCount: agg.span_count,

@@ -81,7 +81,11 @@ export function nodeTable(env: Environment): NodeTable<Nodes> {
     api: {
       needs: ['store'],
       uses: ['inlineBus', 'kafkaProducer', 'kafkaWriter', 'evaluator'],
-      create: (g) => apiFactory.create(config.api, { store: g.get('store'), readiness, telemetry }),
+      create: (g) => {
+        // MLflow's client sends spans to the API port: they go to this process's bus, if it has one.
+        const publisher = g.find('inlineBus') ?? g.find('kafkaProducer');
+        return apiFactory.create(config.api, { store: g.get('store'), readiness, telemetry, ...(publisher ? { publisher } : {}) });
+      },
     },
     otlpReceiver: {
       needs: [],

@@ -15,7 +15,8 @@ export const KAFKA_ROLES: Readonly<Record<Role, readonly NodeId[]>> = {
   receiver: ['kafkaProducer', 'otlpReceiver'],
   writer: ['store', 'storeWriter', 'kafkaWriter'],
   evaluator: ['store', 'evaluator', 'kafkaEvaluatorSource'],
-  api: ['store', 'api'],
+  // The producer carries the spans MLflow's client exports to the API port (/v1/traces).
+  api: ['store', 'kafkaProducer', 'api'],
 };
 
 /** On the inline bus everything runs in one process, the bus in memory between receiver and writer. */

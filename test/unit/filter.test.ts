@@ -19,6 +19,11 @@ function syntaxError(run: () => unknown): FilterSyntaxError {
   throw new Error('expected a FilterSyntaxError');
 }
 
+/** The trace-level keys' subquery (trace_meta) a span key's condition is ORed with. */
+const meta = (proj: string, field: string, key: string, cond: string): string =>
+  `SELECT trace_id FROM (SELECT trace_id, argMax(value, version) AS value, argMax(deleted, version) AS gone FROM trace_meta ` +
+  `WHERE project = {${proj}:String} AND field = '${field}' AND key = ${key} GROUP BY trace_id) WHERE gone = 0 AND (${cond})`;
+
 describe('compileFilter: parsing and SQL', () => {
   it('compiles an empty or blank filter to no conditions', () => {
     expect(compile('')).toEqual({ conditions: [], params: {} });
@@ -114,28 +119,40 @@ describe('compileFilter: parsing and SQL', () => {
     expect(compile("span.type != 'LLM'", ctx).conditions).toEqual([`trace_id NOT IN (${sub("span_type != '' AND span_type = {p0:String}")})`]);
     expect(compile("span.name NOT IN ('a')", ctx).conditions).toEqual([`trace_id NOT IN (${sub("name != '' AND name IN {p0:Array(String)}")})`]);
     expect(compile("span.model RLIKE 'gpt'", ctx).conditions).toEqual([`trace_id IN (${sub("model != '' AND match(model, {p0:String})")})`]);
-    expect(compile('session_id IS NULL', ctx).conditions).toEqual([`trace_id NOT IN (${sub("session_id != ''")})`]);
-    expect(compile('trace.user_id IS NOT NULL', ctx).conditions).toEqual([`trace_id IN (${sub("user_id != ''")})`]);
+    // Session and user also match what was set on the trace itself (trace_meta, MLflow's trace info).
+    expect(compile('session_id IS NULL', ctx).conditions).toEqual([
+      `NOT (trace_id IN (${sub("session_id != ''")}) OR trace_id IN (${meta('proj', 'session_id', "''", "value != ''")}))`,
+    ]);
+    expect(compile('trace.user_id IS NOT NULL', ctx).conditions).toEqual([
+      `(trace_id IN (${sub("user_id != ''")}) OR trace_id IN (${meta('proj', 'user_id', "''", "value != ''")}))`,
+    ]);
     // No time scope: no empty "AND ()".
     expect(compile("session_id = 's'").conditions).toEqual([
-      "trace_id IN (SELECT trace_id FROM spans WHERE project = {project:String} AND (session_id != '' AND session_id = {p0:String}))",
+      `(trace_id IN (SELECT trace_id FROM spans WHERE project = {project:String} AND (session_id != '' AND session_id = {p0:String})) OR trace_id IN (${meta('project', 'session_id', "''", 'value = {p0:String}')}))`,
     ]);
   });
 
   it('compiles map keys with the key as a parameter and mapContains for presence', () => {
     const sub = (cond: string) => `SELECT trace_id FROM spans WHERE project = {project:String} AND (${cond})`;
+    const m = (field: string, cond: string) => meta('project', field, '{p0:String}', cond);
     expect(compile("tag.env = 'prod'")).toEqual({
-      conditions: [`trace_id IN (${sub('mapContains(tags, {p0:String}) AND tags[{p0:String}] = {p1:String}')})`],
+      conditions: [
+        `(trace_id IN (${sub('mapContains(tags, {p0:String}) AND tags[{p0:String}] = {p1:String}')}) OR trace_id IN (${m('tag', 'value = {p1:String}')}))`,
+      ],
       params: { p0: 'env', p1: 'prod' },
     });
     expect(compile("metadata.k ILIKE 'x%'").conditions).toEqual([
-      `trace_id IN (${sub('mapContains(metadata, {p0:String}) AND metadata[{p0:String}] ILIKE {p1:String}')})`,
+      `(trace_id IN (${sub('mapContains(metadata, {p0:String}) AND metadata[{p0:String}] ILIKE {p1:String}')}) OR trace_id IN (${m('metadata', 'value ILIKE {p1:String}')}))`,
     ]);
     expect(compile("span.attributes.k != 'v'").conditions).toEqual([
       `trace_id NOT IN (${sub('mapContains(attributes, {p0:String}) AND attributes[{p0:String}] = {p1:String}')})`,
     ]);
-    expect(compile('tag.k IS NULL').conditions).toEqual([`trace_id NOT IN (${sub('mapContains(tags, {p0:String})')})`]);
-    expect(compile('tag.k IS NOT NULL').conditions).toEqual([`trace_id IN (${sub('mapContains(tags, {p0:String})')})`]);
+    expect(compile('tag.k IS NULL').conditions).toEqual([
+      `NOT (trace_id IN (${sub('mapContains(tags, {p0:String})')}) OR trace_id IN (${m('tag', "value != ''")}))`,
+    ]);
+    expect(compile('tag.k IS NOT NULL').conditions).toEqual([
+      `(trace_id IN (${sub('mapContains(tags, {p0:String})')}) OR trace_id IN (${m('tag', "value != ''")}))`,
+    ]);
   });
 
   it('compiles trace.text over previews and span payloads', () => {

@@ -187,6 +187,46 @@ export const MIGRATIONS: readonly Migration[] = [
       SETTINGS ${DEDUP}`,
     ],
   },
+  {
+    // What MLflow's client keeps beside the spans (src/api/mlflow/): experiments' own records, trace-level
+    // tags, metadata, session and user (StartTraceV3, set/delete tag, link-to-run), and evaluation runs.
+    version: 3,
+    name: 'experiments, trace_meta, runs',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS experiments (
+        experiment_id String,
+        name String,
+        artifact_location String,
+        tags Map(String, String),
+        creation_time_ms UInt64,
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY experiment_id
+      SETTINGS ${DEDUP}`,
+      // One row per change of one key (field: tag, metadata, session_id, user_id, run): concurrent writers of
+      // different keys never overwrite each other; readers take the highest version per key.
+      `CREATE TABLE IF NOT EXISTS trace_meta (
+        project LowCardinality(String),
+        trace_id String,
+        field LowCardinality(String),
+        key String,
+        value String CODEC(ZSTD(3)),
+        version UInt64,
+        deleted UInt8
+      ) ENGINE = MergeTree
+      ORDER BY (project, trace_id, field, key)
+      SETTINGS ${DEDUP}`,
+      // A run as one JSON document per version; the highest version wins.
+      `CREATE TABLE IF NOT EXISTS runs (
+        run_id String,
+        experiment_id String,
+        doc String CODEC(ZSTD(3)),
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY run_id
+      SETTINGS ${DEDUP}`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention, with the time column the TTL uses. */

@@ -149,3 +149,37 @@ export function placeholderTraceRow(earliest: PlaceholderSource): TraceRow {
     response_preview: '',
   };
 }
+
+/** The trace-level fields `trace_meta` keeps, one key each. */
+export const TRACE_META_FIELDS = ['tag', 'metadata', 'session_id', 'user_id', 'run'] as const;
+export type TraceMetaField = (typeof TRACE_META_FIELDS)[number];
+
+/** One row of the `trace_meta` table: one version of one trace-level key (a tag, a metadata key, the session…). */
+export interface TraceMetaRow {
+  project: string;
+  trace_id: string;
+  field: TraceMetaField;
+  /** The tag or metadata key; '' for session_id and user_id; the run id for run. */
+  key: string;
+  value: string;
+  version: string;
+  deleted: 0 | 1;
+}
+
+/** One row of the `experiments` table. */
+export interface ExperimentRow {
+  experiment_id: string;
+  name: string;
+  artifact_location: string;
+  tags: Record<string, string>;
+  creation_time_ms: string;
+  version: string;
+}
+
+/** One row of the `runs` table: a run's whole record as JSON. */
+export interface RunRow {
+  run_id: string;
+  experiment_id: string;
+  doc: string;
+  version: string;
+}

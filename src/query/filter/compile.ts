@@ -87,24 +87,61 @@ function spanSubquery(scope: Scope, condition: string, indexed = false): string 
  * span matches; != and NOT IN are the exact complement of = and IN (no span has the value), so a
  * filter and its negation split the traces in two. IS NULL means no span carries a (non-empty) value.
  */
-function spanCondition(scope: Scope, op: Op, operand: Operand, present: string, value: string, indexed: boolean): string {
-  if (op === 'IS NULL') return `trace_id NOT IN (${spanSubquery(scope, present, indexed)})`;
-  if (op === 'IS NOT NULL') return `trace_id IN (${spanSubquery(scope, present, indexed)})`;
+/**
+ * Traces whose trace-level key (`trace_meta`: tags, metadata, session and user set beside the spans, as
+ * MLflow's client does) currently matches `condition` on its `value`.
+ */
+function metaSubquery(scope: Scope, field: string, key: string, condition: string): string {
+  return (
+    `SELECT trace_id FROM (SELECT trace_id, argMax(value, version) AS value, argMax(deleted, version) AS gone FROM trace_meta ` +
+    `WHERE project = ${scope.project} AND field = '${field}' AND key = ${key} GROUP BY trace_id) WHERE gone = 0 AND (${condition})`
+  );
+}
+
+/** Whether a trace is (or, negated, is not) among a span key's matches or the trace-level keys of the same name. */
+function inSpansOrMeta(
+  scope: Scope,
+  negated: boolean,
+  condition: string,
+  indexed: boolean,
+  meta: { field: string; key: string; condition: string } | null,
+): string {
+  const sub = spanSubquery(scope, condition, indexed);
+  if (!meta) return `trace_id ${negated ? 'NOT IN' : 'IN'} (${sub})`;
+  const any = `(trace_id IN (${sub}) OR trace_id IN (${metaSubquery(scope, meta.field, meta.key, meta.condition)}))`;
+  return negated ? `NOT ${any}` : any;
+}
+
+function spanCondition(
+  scope: Scope,
+  op: Op,
+  operand: Operand,
+  present: string,
+  value: string,
+  indexed: boolean,
+  meta: { field: string; key: string } | null = null,
+): string {
+  const withMeta = (condition: string) => (meta ? { ...meta, condition } : null);
+  if (op === 'IS NULL') return inSpansOrMeta(scope, true, present, indexed, withMeta("value != ''"));
+  if (op === 'IS NOT NULL') return inSpansOrMeta(scope, false, present, indexed, withMeta("value != ''"));
   const negated = op === '!=' || op === 'NOT IN';
   const positive: Op = op === '!=' ? '=' : op === 'NOT IN' ? 'IN' : op;
-  const match = `${present} AND ${compare(value, positive, scope.params.operand(operand, 'Int64'))}`;
-  return `trace_id ${negated ? 'NOT IN' : 'IN'} (${spanSubquery(scope, match, indexed)})`;
+  const ph = scope.params.operand(operand, 'Int64');
+  const match = `${present} AND ${compare(value, positive, ph)}`;
+  return inSpansOrMeta(scope, negated, match, indexed, withMeta(compare('value', positive, ph)));
 }
 
 function spanColumnCondition(scope: Scope, column: SpanColumn, op: Op, operand: Operand): string {
   // The span columns are non-nullable Strings where '' means "not reported".
-  return spanCondition(scope, op, operand, `${column} != ''`, column, true);
+  const meta = column === 'session_id' || column === 'user_id' ? { field: column, key: "''" } : null;
+  return spanCondition(scope, op, operand, `${column} != ''`, column, true, meta);
 }
 
 function spanMapCondition(scope: Scope, map: SpanMap, key: string, op: Op, operand: Operand): string {
   const k = scope.params.add('String', key);
+  const meta = map === 'attributes' ? null : { field: map === 'tags' ? 'tag' : 'metadata', key: k };
   // map[k] is '' for a missing key: requiring the key keeps "tag.x = ''" from matching every trace.
-  return spanCondition(scope, op, operand, `mapContains(${map}, ${k})`, `${map}[${k}]`, map !== 'attributes');
+  return spanCondition(scope, op, operand, `mapContains(${map}, ${k})`, `${map}[${k}]`, map !== 'attributes', meta);
 }
 
 /**
