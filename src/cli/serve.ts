@@ -1,6 +1,6 @@
 /** The commands that run tracehouse itself: `start`, one role per process, and `migrate`. */
 import { resolve } from 'node:path';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig, SETTINGS } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../component/telemetry/logger.js';
@@ -71,21 +71,25 @@ export function banner(config: Readonly<Config>, app: Service, role: Role | unde
   return `${lines.join('\n')}\n`;
 }
 
-/** Lets pino write what it holds, so the components' "listening" lines come before the banner. */
-const flushed = (log: Logger): Promise<void> =>
-  new Promise((done) => {
-    try {
-      log.flush(() => done());
-    } catch {
-      done();
-    }
-  });
+/**
+ * Writes out what pino holds, so the components' "listening" lines come before the banner. pino's own
+ * `flush(cb)` only waits for the write in progress, not for lines buffered behind it; the destination's
+ * `flushSync` writes them all.
+ */
+function flushLog(log: Logger): void {
+  const stream = (log as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // Not ready or nothing to write: the banner is still right, only the order of lines may differ.
+  }
+}
 
 async function serve(values: ParsedArgs['values'], role: Role | undefined): Promise<number> {
   const config = configFrom(values);
   const log = createLogger(config.log_level);
   const app = await Service.start(config, log, role ? [role] : ROLES);
-  await flushed(log);
+  flushLog(log);
   process.stderr.write(banner(config, app, role));
   await new Promise<void>((done) => {
     const stop = (signal: string): void => {
