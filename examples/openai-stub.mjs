@@ -27,7 +27,8 @@ function email(prompt) {
   const lines = [`Subject: ${instructions}`, '', `Hi ${contact},`, ''];
   if (/enthusiastic/i.test(instructions)) lines.push('THANK YOU so much for your business!!! We are absolutely thrilled to work with you!!!', '');
   if (meeting) lines.push(`Thank you for the ${meeting.split(',')[0].toLowerCase()}.`);
-  if (tickets && !/No open tickets/.test(tickets)) lines.push(`About your support tickets (${tickets.split(',')[0]}): our team is on it and will update you this week.`);
+  if (tickets && !/No open tickets/.test(tickets))
+    lines.push(`About your support tickets (${tickets.split(',')[0]}): our team is on it and will update you this week.`);
   if (/detailed|all our product features/i.test(instructions)) {
     for (const topic of ['advanced analytics', 'real-time dashboards', 'API integrations', 'custom reporting', 'multi-user support', 'SSO authentication']) {
       lines.push(
@@ -66,7 +67,8 @@ function send(res, status, payload) {
 async function handle(req, res, counter) {
   const path = (req.url ?? '/').split('?')[0];
   if (req.method === 'GET' && path === '/v1/models') return send(res, 200, { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model' }] });
-  if (req.method !== 'POST' || path !== '/v1/chat/completions') return send(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' } });
+  if (req.method !== 'POST' || path !== '/v1/chat/completions')
+    return send(res, 404, { error: { message: `no route ${req.method} ${path}`, type: 'invalid_request_error' } });
   const chunks = [];
   for await (const c of req) chunks.push(c);
   let body;

@@ -134,6 +134,7 @@ const flagLabel = (f: FlagDef): string => `--${f.name}${f.type === 'string' ? ` 
 export function synopsis(def: CommandDef, maxFlags = Number.POSITIVE_INFINITY): string {
   const parts = [`tracehouse ${def.name}`];
   if (def.args) parts.push(def.args);
+  if (def.settings?.length) parts.push('[--SETTING VALUE …]');
   const shown = def.flags.filter((f) => f.name !== 'help');
   for (const f of shown.slice(0, maxFlags)) parts.push(f.required ? flagLabel(f) : `[${flagLabel(f)}]`);
   if (shown.length > maxFlags) parts.push('[options]');
@@ -177,18 +178,29 @@ export function commandHelp(def: CommandDef): string {
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|');
 
-/** The README's Commands section: a synopsis per command, then each command's flags as a table. */
+/**
+ * The README's Commands section: the synopsis of every command; the server commands (those taking the
+ * settings as flags) as one list, since their flags are the Configuration table; then each other
+ * command's flags as a table with its example.
+ */
 export function commandsMarkdown(defs: readonly CommandDef[]): string {
   const out: string[] = ['```', ...defs.map((d) => synopsis(d, 4)), '```', ''];
-  for (const d of defs) {
-    out.push(`### \`tracehouse ${d.name}\``, '', d.summary, '');
+  const servers = defs.filter((d) => d.settings?.length);
+  if (servers.length) {
+    for (const d of servers) out.push(`- \`tracehouse ${d.name}\`: ${d.summary}`);
+    out.push(
+      '',
+      'These take `--config FILE` (`TRACEHOUSE_CONFIG`) and every setting of [Configuration](#configuration) as a flag (`--data-dir`, `--api-port`, …).',
+      '',
+    );
+  }
+  for (const d of defs.filter((x) => !x.settings?.length)) {
+    out.push(`### tracehouse ${d.name}`, '', d.summary, '');
     out.push('| flag | environment | default | meaning |', '| --- | --- | --- | --- |');
     for (const f of d.flags) {
-      out.push(
-        `| \`${flagLabel(f)}\` | ${f.env ? `\`${f.env}\`` : ''} | ${f.required ? 'required' : f.default !== undefined ? `\`${f.default === '' ? '""' : f.default}\`` : ''} | ${cell(f.help)} |`,
-      );
+      const dflt = f.required ? 'required' : f.default !== undefined ? `\`${f.default === '' ? '""' : f.default}\`` : '';
+      out.push(`| \`${flagLabel(f)}\` | ${f.env ? `\`${f.env}\`` : ''} | ${dflt} | ${cell(f.help)} |`);
     }
-    if (d.settings?.length) out.push('', 'and every setting of [Configuration](#configuration) as a flag (`--data-dir`, `--api-port`, …).');
     out.push('', `Example: \`npx ${d.example}\``, '');
   }
   return out.join('\n');

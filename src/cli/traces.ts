@@ -10,6 +10,7 @@ const optionsSchema = z
     limit: z.coerce.number().int().min(1).max(1000).default(20),
     project: z.string(),
     json: z.boolean().default(false),
+    ids: z.boolean().default(false),
     'api-url': z.url(),
   })
   .strict();
@@ -41,6 +42,7 @@ export const tracesCommand: CommandDef = {
     { name: 'to', type: 'string', value: 'T', help: 'latest request time: epoch ms or ISO 8601' },
     { name: 'limit', type: 'string', value: 'N', default: '20', help: 'traces to show, 1 to 1000' },
     { name: 'json', type: 'boolean', help: "print the API's JSON answer instead of a table" },
+    { name: 'ids', type: 'boolean', help: 'print only the trace ids, one a line (for scripts)' },
     ...API_FLAGS,
   ],
   example: `tracehouse traces "span.type = 'RETRIEVER'" --project sales-email --limit 5`,
@@ -73,6 +75,10 @@ export async function runTracesCommand({ values, positionals }: ParsedArgs): Pro
   const traces = body.traces ?? [];
   if (o.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return 0;
+  }
+  if (o.ids) {
+    process.stdout.write(traces.map((t) => `${t.trace_id}\n`).join(''));
     return 0;
   }
   const rows = [['TRACE ID', 'TIME', 'STATE', 'MS', 'TOKENS', 'NAME', 'MODELS', 'REQUEST']];
