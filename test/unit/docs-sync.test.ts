@@ -50,12 +50,12 @@ describe('README stays in sync with the code', () => {
   it('shows every command with the flags, defaults and environment variables its definition has', () => {
     const expected = commandsMarkdown(COMMANDS);
     // UPDATE_README=1 rewrites the section from the definitions (src/cli/commands.ts).
-    if (process.env.UPDATE_README === '1')
-      writeFileSync(
-        README,
-        readme.replace(COMMANDS_BLOCK, (_m, a: string, _b, c: string) => `${a}${expected}${c}`),
-      );
-    const m = COMMANDS_BLOCK.exec(readme);
+    let text = readme;
+    if (process.env.UPDATE_README === '1') {
+      text = readme.replace(COMMANDS_BLOCK, (_m, a: string, _b, c: string) => `${a}${expected}${c}`);
+      writeFileSync(README, text);
+    }
+    const m = COMMANDS_BLOCK.exec(text);
     expect(m, 'README "<!-- commands:begin -->" … "<!-- commands:end -->"').not.toBeNull();
     expect(m?.[2], 'README Commands section: run UPDATE_README=1 npx vitest run test/unit/docs-sync.test.ts').toBe(expected);
   });
