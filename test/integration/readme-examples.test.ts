@@ -90,8 +90,9 @@ describe('README examples', () => {
       'set -eo pipefail',
       `npx() { if [ "$1" = tracehouse ]; then shift; node ${JSON.stringify(BIN)} "$@"; else command npx "$@"; fi; }`,
       'curl() { command curl --fail-with-body "$@"; }',
-      ...blocks.flatMap((b, i) => [`echo "@@block ${i}@@"`, local(b.code)]),
-      'echo "@@done@@"',
+      // A marker on a line of its own, even after output without a final newline (curl's JSON).
+      ...blocks.flatMap((b, i) => [`printf '\\n@@block ${i}@@\\n'`, local(b.code)]),
+      "printf '\\n@@done@@\\n'",
     ].join('\n');
     const file = join(mkdtempSync(join(tmpdir(), 'tracehouse-readme-sh-')), 'readme.sh');
     writeFileSync(file, script);
