@@ -5,9 +5,7 @@ import { loadConfig, SETTINGS } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../component/telemetry/logger.js';
 import { ROLES, type Role } from '../service/roles.js';
-import { Service } from '../service/service.js';
-import { openStore } from '../exporters/clickhouse/client.js';
-import { applyRetention, migrate } from '../exporters/clickhouse/migrate.js';
+import type { Service } from '../service/service.js';
 import type { CommandDef, FlagDef, ParsedArgs } from './command.js';
 
 const CONFIG_FLAG: FlagDef = { name: 'config', type: 'string', value: 'FILE', env: 'TRACEHOUSE_CONFIG', help: 'YAML config file' };
@@ -88,6 +86,8 @@ function flushLog(log: Logger): void {
 async function serve(values: ParsedArgs['values'], role: Role | undefined): Promise<number> {
   const config = configFrom(values);
   const log = createLogger(config.log_level);
+  // Loaded here, not at the top: the client commands and --help need none of the stages.
+  const { Service } = await import('../service/service.js');
   const app = await Service.start(config, log, role ? [role] : ROLES);
   flushLog(log);
   process.stderr.write(banner(config, app, role));
@@ -143,6 +143,8 @@ export const migrateCommand: CommandDef = {
   example: 'tracehouse migrate --store clickhouse --clickhouse-url http://localhost:8123',
   async run({ values }) {
     const config = configFrom(values);
+    const { openStore } = await import('../exporters/clickhouse/client.js');
+    const { applyRetention, migrate } = await import('../exporters/clickhouse/migrate.js');
     const store = await openStore(config.store);
     try {
       const r = await migrate(store.writer, config.store.cluster);
