@@ -1,5 +1,14 @@
 /** The few calls the CLI makes to a running tracehouse API, with errors a person can act on. */
 import { retryAfterFromHeaders, type RetryVerdict } from '../component/retry.js';
+import type { FlagDef } from './command.js';
+
+/** Where the API is: every command that talks to a running tracehouse takes these (see command.ts). */
+export const API_FLAGS: readonly FlagDef[] = [
+  { name: 'api-url', type: 'string', value: 'URL', env: 'TRACEHOUSE_API_URL', default: 'http://localhost:8080', help: 'the running tracehouse API' },
+];
+
+/** `--project`, the same default as the API's `?project=`. */
+export const projectFlag = (help: string): FlagDef => ({ name: 'project', type: 'string', value: 'NAME', default: 'default', help });
 
 export class ApiClientError extends Error {
   override name = 'ApiClientError';

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { SOURCE_TYPES } from '../assessments/model.js';
-import { apiRequest } from './api-client.js';
+import { API_FLAGS, apiRequest, projectFlag } from './api-client.js';
+import type { CommandDef, FlagDef, ParsedArgs } from './command.js';
 
 const optionsSchema = z
   .object({
@@ -11,8 +11,8 @@ const optionsSchema = z
     'source-id': z.string().optional(),
     'source-type': z.enum(SOURCE_TYPES).optional(),
     'span-id': z.string().optional(),
-    project: z.string().default('default'),
-    'api-url': z.url().default(process.env.TRACEHOUSE_API_URL ?? 'http://localhost:8080'),
+    project: z.string(),
+    'api-url': z.url(),
   })
   .strict();
 
@@ -25,29 +25,49 @@ function parseValue(raw: string): unknown {
   }
 }
 
+const assessFlags = (what: string): FlagDef[] => [
+  {
+    name: 'name',
+    type: 'string',
+    value: 'NAME',
+    required: true,
+    help: `the ${what}'s name (what filters call \`${what === 'feedback' ? 'feedback' : 'expectation'}.NAME\`)`,
+  },
+  { name: 'value', type: 'string', value: 'VALUE', required: true, help: 'JSON when it parses (true, 0.8, ["a","b"]), else the text itself' },
+  { name: 'rationale', type: 'string', value: 'TEXT', help: 'why' },
+  { name: 'source-id', type: 'string', value: 'ID', help: 'who gave it (a user or reviewer id)' },
+  { name: 'source-type', type: 'string', value: 'TYPE', default: 'HUMAN', help: `${SOURCE_TYPES.join(', ')}` },
+  { name: 'span-id', type: 'string', value: 'ID', help: 'attach it to one span of the trace' },
+  projectFlag("the trace's project"),
+  ...API_FLAGS,
+];
+
+export const feedbackCommand: CommandDef = {
+  name: 'feedback',
+  summary: "Record feedback on a trace (a thumbs-up, a score, a reviewer's note) through a running tracehouse API; prints its assessment id.",
+  args: '<trace_id>',
+  positionals: { min: 1, max: 1 },
+  flags: assessFlags('feedback'),
+  example: 'tracehouse feedback 0af7651916cd43dd8448eb211c80319c --name user_satisfaction --value true --source-id user-42 --project sales-email',
+  notes: 'Trace ids: `tracehouse traces --project P` lists them. Feedback may arrive before its trace.',
+  run: (args) => runAssessCommand('feedback', args),
+};
+
+export const expectCommand: CommandDef = {
+  name: 'expect',
+  summary: 'Record a ground-truth expectation on a trace (what correctness scorers compare with) through a running tracehouse API.',
+  args: '<trace_id>',
+  positionals: { min: 1, max: 1 },
+  flags: assessFlags('expectation'),
+  example: 'tracehouse expect 0af7651916cd43dd8448eb211c80319c --name expected_facts --value \'["mentions the demo"]\' --project sales-email',
+  notes: 'Trace ids: `tracehouse traces --project P` lists them.',
+  run: (args) => runAssessCommand('expectation', args),
+};
+
 /** `tracehouse feedback|expect <trace_id> --name … --value …`: records an assessment through the API. */
-export async function runAssessCommand(kind: 'feedback' | 'expectation', argv: string[]): Promise<number> {
+export async function runAssessCommand(kind: 'feedback' | 'expectation', { values, positionals }: ParsedArgs): Promise<number> {
   const command = kind === 'feedback' ? 'feedback' : 'expect';
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      name: { type: 'string' },
-      value: { type: 'string' },
-      rationale: { type: 'string' },
-      'source-id': { type: 'string' },
-      'source-type': { type: 'string' },
-      'span-id': { type: 'string' },
-      project: { type: 'string' },
-      'api-url': { type: 'string' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  const traceId = positionals[0];
-  if (!traceId || positionals.length > 1) {
-    process.stderr.write(`usage: tracehouse ${command} <trace_id> --name NAME --value VALUE [--rationale TEXT] [--source-id ID]\n`);
-    return 2;
-  }
+  const traceId = positionals[0] as string;
   const parsed = optionsSchema.safeParse(values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

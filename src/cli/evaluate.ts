@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { resolveScorerModules } from '../config/load.js';
@@ -11,7 +10,8 @@ import { createScorers, type ConfiguredScorer } from '../evaluate/scorers/index.
 import type { AssessmentRecord } from '../assessments/model.js';
 import { traceRecordFromView, type TraceDetailView } from '../api/views.js';
 import { retry, RetryGaveUp } from '../component/retry.js';
-import { apiRequest, apiVerdict } from './api-client.js';
+import { API_FLAGS, apiRequest, apiVerdict, projectFlag } from './api-client.js';
+import type { CommandDef, ParsedArgs } from './command.js';
 import { ProgressBar } from './progress.js';
 import { formatTable } from './table.js';
 
@@ -21,10 +21,10 @@ const optionsSchema = z
     from: z.string().optional(),
     to: z.string().optional(),
     scorers: z.string({ error: 'is required: a YAML file with a `scorers:` list' }),
-    project: z.string().default('default'),
-    concurrency: z.coerce.number().int().min(1).max(256).default(8),
+    project: z.string(),
+    concurrency: z.coerce.number().int().min(1).max(256),
     limit: z.coerce.number().int().min(1).optional(),
-    'api-url': z.url().default(process.env.TRACEHOUSE_API_URL ?? 'http://localhost:8080'),
+    'api-url': z.url(),
   })
   .strict();
 
@@ -60,26 +60,40 @@ const passed = (r: AssessmentRecord): boolean | null => {
   return null;
 };
 
+export const evaluateCommand: CommandDef = {
+  name: 'evaluate',
+  summary: 'Score the traces a search finds with the scorers of a file, through a running tracehouse API, and print a pass-rate table.',
+  args: '',
+  positionals: { min: 0, max: 0 },
+  flags: [
+    {
+      name: 'scorers',
+      type: 'string',
+      value: 'FILE',
+      required: true,
+      help: "YAML file with a `scorers:` list and optional `judge:` settings (as the config's `evaluator`)",
+    },
+    projectFlag('project to score'),
+    { name: 'filter', type: 'string', value: 'FILTER', help: 'which traces: the search grammar (all of them when not given)' },
+    { name: 'from', type: 'string', value: 'T', help: 'earliest request time: epoch ms or ISO 8601' },
+    { name: 'to', type: 'string', value: 'T', help: 'latest request time: epoch ms or ISO 8601' },
+    { name: 'limit', type: 'string', value: 'N', help: 'score at most N traces' },
+    { name: 'concurrency', type: 'string', value: 'N', default: '8', help: 'traces and scorer calls in flight at most, 1 to 256' },
+    ...API_FLAGS,
+  ],
+  example: 'tracehouse evaluate --scorers examples/scorers.yaml --project sales-email',
+  notes:
+    'LLM judges call judge.base_url, else OPENAI_BASE_URL, else the OpenAI API, with judge.api_key or OPENAI_API_KEY.\n' +
+    'Verdicts are written as the online evaluator writes them (same ids: a re-run replaces them).',
+  run: runEvaluateCommand,
+};
+
 /**
  * `tracehouse evaluate`: scores historical traces found by a search (MLflow's
  * `mlflow.genai.evaluate(data=traces)`), through the API of a running tracehouse, writing the same
  * assessments as the online evaluator (same ids, so a re-run replaces rather than adds).
  */
-export async function runEvaluateCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      filter: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      scorers: { type: 'string' },
-      project: { type: 'string' },
-      concurrency: { type: 'string' },
-      limit: { type: 'string' },
-      'api-url': { type: 'string' },
-    },
-    strict: true,
-  });
+export async function runEvaluateCommand({ values }: ParsedArgs): Promise<number> {
   const parsed = optionsSchema.safeParse(values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

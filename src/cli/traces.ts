@@ -1,16 +1,17 @@
-import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatTable } from './table.js';
-import { apiRequest } from './api-client.js';
+import { API_FLAGS, apiRequest, projectFlag } from './api-client.js';
+import type { CommandDef, ParsedArgs } from './command.js';
 
 const optionsSchema = z
   .object({
     from: z.string().optional(),
     to: z.string().optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(20),
-    project: z.string().default('default'),
+    project: z.string(),
     json: z.boolean().default(false),
-    'api-url': z.url().default(process.env.TRACEHOUSE_API_URL ?? 'http://localhost:8080'),
+    ids: z.boolean().default(false),
+    'api-url': z.url(),
   })
   .strict();
 
@@ -30,21 +31,27 @@ const cut = (s: string, n: number): string => {
   return flat.length > n ? `${flat.slice(0, n - 1)}…` : flat;
 };
 
+export const tracesCommand: CommandDef = {
+  name: 'traces',
+  summary: 'Search traces through a running tracehouse API and print them as a table (or the JSON answer).',
+  args: '["<filter>"]',
+  positionals: { min: 0, max: Number.POSITIVE_INFINITY },
+  flags: [
+    projectFlag('project to search'),
+    { name: 'from', type: 'string', value: 'T', help: 'earliest request time: epoch ms or ISO 8601' },
+    { name: 'to', type: 'string', value: 'T', help: 'latest request time: epoch ms or ISO 8601' },
+    { name: 'limit', type: 'string', value: 'N', default: '20', help: 'traces to show, 1 to 1000' },
+    { name: 'json', type: 'boolean', help: "print the API's JSON answer instead of a table" },
+    { name: 'ids', type: 'boolean', help: 'print only the trace ids, one a line (for scripts)' },
+    ...API_FLAGS,
+  ],
+  example: `tracehouse traces "span.type = 'RETRIEVER'" --project sales-email --limit 5`,
+  notes: 'The filter is the search grammar of README "Query" (MLflow\'s search_traces); quote it as one argument.',
+  run: runTracesCommand,
+};
+
 /** `tracehouse traces "<filter>"`: searches through the API of a running tracehouse and prints a table. */
-export async function runTracesCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      limit: { type: 'string' },
-      project: { type: 'string' },
-      json: { type: 'boolean' },
-      'api-url': { type: 'string' },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
+export async function runTracesCommand({ values, positionals }: ParsedArgs): Promise<number> {
   const parsed = optionsSchema.safeParse(values);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -68,6 +75,10 @@ export async function runTracesCommand(argv: string[]): Promise<number> {
   const traces = body.traces ?? [];
   if (o.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    return 0;
+  }
+  if (o.ids) {
+    process.stdout.write(traces.map((t) => `${t.trace_id}\n`).join(''));
     return 0;
   }
   const rows = [['TRACE ID', 'TIME', 'STATE', 'MS', 'TOKENS', 'NAME', 'MODELS', 'REQUEST']];

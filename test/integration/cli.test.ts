@@ -54,6 +54,10 @@ describe('tracehouse start', () => {
   it('serves OTLP/gRPC, OTLP/HTTP and the API, and the traces command reads them back', async () => {
     const ready = await fetch(`http://127.0.0.1:${ports.api}/readyz`);
     expect(ready.status).toBe(200);
+    // The banner says where everything is, once every listener is up.
+    expect(stderr).toContain(`  API        http://localhost:${ports.api}/`);
+    expect(stderr).toContain(`  OTLP/HTTP  http://localhost:${ports.http}  (POST /v1/traces, /v1/logs)`);
+    expect(stderr).toContain(`  data       ${dataDir}`);
     const endpoint = { http: `http://127.0.0.1:${ports.http}`, grpc: `http://127.0.0.1:${ports.grpc}` };
     expect((await exportSpans('grpc', endpoint, fixtureSpans('mlflow'))).code).toBe(0);
     expect((await exportSpans('proto', endpoint, fixtureSpans('vercel'), 'vercel')).code).toBe(0);
@@ -195,4 +199,37 @@ describe('tracehouse with bad settings', () => {
       removeDir(dir);
     }
   });
+});
+
+describe('tracehouse help and command-line mistakes', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  it('answers --help for every command with its flags and an example, exit 0', () => {
+    // Every command's help text is checked in test/unit/cli-args.test.ts; here the built bin answers it.
+    const out: Record<string, string> = {};
+    for (const command of ['start', 'traces', 'evaluate']) {
+      const r = run(command, '--help');
+      expect(r.status, `${command}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(`Usage: tracehouse ${command}`);
+      expect(r.stdout).toMatch(/\nExample:\n {2}npx tracehouse /);
+      out[command] = r.stdout;
+    }
+    expect(out.traces).toMatch(/--api-url URL .*default: http:\/\/localhost:8080; env TRACEHOUSE_API_URL/);
+    expect(out.start).toMatch(/--data-dir VALUE .*default: \.data\/chdb; env TRACEHOUSE_DATA_DIR/);
+  }, 240_000);
+
+  it('refuses an unknown flag or command in one line of its own that points at --help, exit 2', () => {
+    for (const [args, line] of [
+      [['traces', '--bogus'], 'tracehouse traces: unknown option --bogus (see "tracehouse traces --help")'],
+      [['evaluate', '--scorers'], 'tracehouse evaluate: --scorers needs a value (FILE) (see "tracehouse evaluate --help")'],
+      [['start', '--no-such-setting', '1'], 'tracehouse start: unknown option --no-such-setting (see "tracehouse start --help")'],
+    ] as const) {
+      const r = run(...args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`${line}\n`);
+    }
+    const unknown = run('serve');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^tracehouse: unknown command "serve"; the commands are start, .* \(see "tracehouse --help"\)\n$/);
+  }, 240_000);
 });

@@ -5,8 +5,12 @@ import { API_ERRORS } from '../../src/api/errors.js';
 import { PIPELINE_ERRORS, STARTUP_ERRORS } from '../../src/component/errors.js';
 import { join } from 'node:path';
 import { SETTINGS, loadConfig } from '../../src/config/load.js';
+import { commandsMarkdown } from '../../src/cli/command.js';
+import { COMMANDS } from '../../src/cli/commands.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const README = new URL('../../README.md', import.meta.url);
+const readme = readFileSync(README, 'utf8');
+const COMMANDS_BLOCK = /(<!-- commands:begin -->\n)([\s\S]*?)(<!-- commands:end -->)/;
 
 describe('README stays in sync with the code', () => {
   it('documents every API error code with its status', () => {
@@ -41,5 +45,18 @@ describe('README stays in sync with the code', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'th-readme-')), 'tracehouse.yaml');
     writeFileSync(file, m?.[1] ?? '');
     expect(loadConfig({ file, env: {} })).toEqual(loadConfig({ env: {} }));
+  });
+
+  it('shows every command with the flags, defaults and environment variables its definition has', () => {
+    const expected = commandsMarkdown(COMMANDS);
+    // UPDATE_README=1 rewrites the section from the definitions (src/cli/commands.ts).
+    let text = readme;
+    if (process.env.UPDATE_README === '1') {
+      text = readme.replace(COMMANDS_BLOCK, (_m, a: string, _b, c: string) => `${a}${expected}${c}`);
+      writeFileSync(README, text);
+    }
+    const m = COMMANDS_BLOCK.exec(text);
+    expect(m, 'README "<!-- commands:begin -->" … "<!-- commands:end -->"').not.toBeNull();
+    expect(m?.[2], 'README Commands section: run UPDATE_README=1 npx vitest run test/unit/docs-sync.test.ts').toBe(expected);
   });
 });
