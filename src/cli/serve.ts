@@ -61,7 +61,11 @@ export function banner(config: Readonly<Config>, app: Service, role: Role | unde
   const row = (label: string, text: string): void => {
     lines.push(`  ${label.padEnd(10)} ${text}`);
   };
-  if (p.api !== null) row('API', `http://${hostOf(config.api.host)}:${p.api}/  (search: /api/v1/traces?project=NAME)`);
+  if (p.api !== null) {
+    const base = `http://${hostOf(config.api.host)}:${p.api}`;
+    row('UI', `${base}/`);
+    row('API', `${base}/api/v1/traces?project=NAME  (MLflow clients: MLFLOW_TRACKING_URI=${base})`);
+  }
   if (p.http !== null) row('OTLP/HTTP', `http://${hostOf(config.receivers.http.host)}:${p.http}  (POST /v1/traces, /v1/logs)`);
   if (p.grpc !== null) row('OTLP/gRPC', `http://${hostOf(config.receivers.grpc.host)}:${p.grpc}`);
   if (p.telemetry !== null) row('health', `http://${hostOf(config.telemetry.host)}:${p.telemetry}/readyz  (and /metrics)`);
