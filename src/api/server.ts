@@ -8,20 +8,33 @@ import { ApiError } from './errors.js';
 import { classifyStoreError } from '../component/errors.js';
 import { decodePageToken, encodePageToken, parseWith, pathSegment, queryObject, searchQuerySchema, traceIdSchema, traceQuerySchema } from './params.js';
 import type { Metrics } from '../component/telemetry/metrics.js';
-import { closeServer, httpServer, listen } from '../component/net.js';
+import { closeServer, httpServer, listen, type TlsFiles } from '../component/net.js';
+import type { Authenticator } from '../auth/keyring.js';
+import { apiAuth, apiAuthError, principalOf, type RouteAuth } from './auth.js';
 import { msLeft, Once, type Component, type Deadline } from '../component/component.js';
 import { serveOps, type Readiness } from '../component/telemetry/ops.js';
 
 export interface ApiServerOptions {
   host: string;
   port: number;
+  /** Keys, host and origin checks; none: every route is open (tests of other concerns). */
+  auth?: Authenticator;
+  tls?: TlsFiles | null;
 }
+
+export { principalOf, type RouteAuth };
 
 export type Handler = (req: IncomingMessage, url: URL, match: RegExpExecArray) => Promise<unknown>;
 export interface Route {
   method: string;
   pattern: RegExp;
   handler: Handler;
+  /**
+   * Who may call it (required, so a new route cannot forget): `public`, `key` (any valid key), or the
+   * scope a key needs (`read`, `write`, `admin`) on the project the request names with `?project=`
+   * (absent: the key's own). See `./auth.ts` and ARCHITECTURE.md "Authentication".
+   */
+  auth: RouteAuth;
   /** Status of a successful answer (200 unless said). */
   status?: number;
 }
@@ -43,10 +56,15 @@ export class ApiServer implements Component {
     extraRoutes: Route[] = [],
   ) {
     this.routes = [
-      { method: 'GET', pattern: /^\/api\/v1\/traces$/, handler: (_req, url) => this.search(url) },
-      { method: 'GET', pattern: /^\/api\/v1\/traces\/([^/]+)$/, handler: (_req, url, m) => this.trace(url, m[1] as string) },
+      { method: 'GET', pattern: /^\/api\/v1\/traces$/, auth: 'read', handler: (_req, url) => this.search(url) },
+      { method: 'GET', pattern: /^\/api\/v1\/traces\/([^/]+)$/, auth: 'read', handler: (_req, url, m) => this.trace(url, m[1] as string) },
       ...extraRoutes,
     ];
+  }
+
+  /** Every route this server answers, for the auth table test. */
+  get routeList(): readonly Route[] {
+    return this.routes;
   }
 
   get port(): number {
@@ -54,7 +72,7 @@ export class ApiServer implements Component {
   }
 
   async start(): Promise<void> {
-    const server = httpServer((req, res) => void this.dispatch(req, res));
+    const server = httpServer((req, res) => void this.dispatch(req, res), this.opts.tls ?? null);
     // Requests Node refuses before any handler runs (an over-long URL, broken HTTP) get our JSON error too.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable || err.code === 'ECONNRESET') {
@@ -78,7 +96,9 @@ export class ApiServer implements Component {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const guard = this.opts.auth ? apiAuth(this.opts.auth, this.opts.host) : null;
     try {
+      if (guard?.preflight(req, res)) return;
       if (await serveOps(url.pathname, res, this.metrics, this.readiness)) return;
       let pathMatched = false;
       for (const route of this.routes) {
@@ -86,6 +106,7 @@ export class ApiServer implements Component {
         if (!m) continue;
         pathMatched = true;
         if (route.method !== req.method) continue;
+        if (guard) await guard.check(req, url, route.auth);
         return this.json(res, route.status ?? 200, await route.handler(req, url, m));
       }
       if (pathMatched) throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
@@ -93,12 +114,15 @@ export class ApiServer implements Component {
     } catch (err) {
       const apiErr = this.toApiError(err);
       if (apiErr.status >= 500) this.log.error({ err }, 'api request failed');
+      if (apiErr.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       this.json(res, apiErr.status, apiErr.toJSON());
     }
   }
 
   private toApiError(err: unknown): ApiError {
     if (err instanceof ApiError) return err;
+    const authErr = this.opts.auth ? apiAuthError(err) : null;
+    if (authErr) return authErr;
     if (err instanceof FilterSyntaxError) {
       return new ApiError('INVALID_FILTER', err.message, { position: err.position, expected: err.expected });
     }
