@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { SOURCE_TYPES } from '../assessments/model.js';
-import { apiRequest } from './api-client.js';
+import { apiRequest, useApiKey } from './api-client.js';
 
 const optionsSchema = z
   .object({
@@ -11,8 +11,9 @@ const optionsSchema = z
     'source-id': z.string().optional(),
     'source-type': z.enum(SOURCE_TYPES).optional(),
     'span-id': z.string().optional(),
-    project: z.string().default('default'),
+    project: z.string().optional(),
     'api-url': z.url().default(process.env.TRACEHOUSE_API_URL ?? 'http://localhost:8080'),
+    key: z.string().optional(),
   })
   .strict();
 
@@ -39,6 +40,7 @@ export async function runAssessCommand(kind: 'feedback' | 'expectation', argv: s
       'span-id': { type: 'string' },
       project: { type: 'string' },
       'api-url': { type: 'string' },
+      key: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -55,6 +57,7 @@ export async function runAssessCommand(kind: 'feedback' | 'expectation', argv: s
     return 2;
   }
   const o = parsed.data;
+  useApiKey(o.key);
   const body = {
     name: o.name,
     kind,

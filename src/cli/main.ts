@@ -10,6 +10,7 @@ import { applyRetention, migrate } from '../exporters/clickhouse/migrate.js';
 import { runTracesCommand } from './traces.js';
 import { runAssessCommand } from './assess.js';
 import { runEvaluateCommand } from './evaluate.js';
+import { runKeysCommand } from './keys.js';
 
 const USAGE = `tracehouse — OTLP ingestion and search for GenAI traces
 
@@ -25,6 +26,7 @@ Usage:
                                           record feedback or a ground-truth expectation through the API
   tracehouse evaluate --scorers FILE [--filter F] [--from T] [--to T] [--project P] [--concurrency N] [--limit N]
                                           score historical traces found by a search, through the API
+  tracehouse keys create|list|revoke ...  manage API keys (tracehouse keys --help)
 
 Options (each also settable in the YAML file or the environment; see README "Configuration"):
   --config FILE                           YAML config file (env TRACEHOUSE_CONFIG)
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'feedback') return runAssessCommand('feedback', rest);
   if (command === 'expect') return runAssessCommand('expectation', rest);
   if (command === 'evaluate') return runEvaluateCommand(rest);
+  if (command === 'keys') return runKeysCommand(rest);
 
   const { values } = parseArgs({
     args: rest,

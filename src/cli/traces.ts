@@ -1,16 +1,17 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatTable } from './table.js';
-import { apiRequest } from './api-client.js';
+import { apiRequest, useApiKey } from './api-client.js';
 
 const optionsSchema = z
   .object({
     from: z.string().optional(),
     to: z.string().optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(20),
-    project: z.string().default('default'),
+    project: z.string().optional(),
     json: z.boolean().default(false),
     'api-url': z.url().default(process.env.TRACEHOUSE_API_URL ?? 'http://localhost:8080'),
+    key: z.string().optional(),
   })
   .strict();
 
@@ -41,6 +42,7 @@ export async function runTracesCommand(argv: string[]): Promise<number> {
       project: { type: 'string' },
       json: { type: 'boolean' },
       'api-url': { type: 'string' },
+      key: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -52,6 +54,7 @@ export async function runTracesCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const o = parsed.data;
+  useApiKey(o.key);
   let body: { traces: TraceSummary[] };
   try {
     body = await apiRequest(o['api-url'], 'GET', '/api/v1/traces', {
