@@ -188,7 +188,7 @@ describe('tracehouse with bad settings', () => {
     try {
       const r = spawnSync(process.execPath, [BIN, 'migrate', '--data-dir', dir], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/schema at version 1 \(applied 1\)/);
+      expect(r.stdout).toMatch(/schema at version \d+ \(applied 1[,)]/);
       const again = spawnSync(process.execPath, [BIN, 'migrate', '--data-dir', dir], { encoding: 'utf8', timeout: 60_000 });
       expect(again.stdout).toMatch(/up to date/);
     } finally {
