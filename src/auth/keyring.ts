@@ -162,6 +162,8 @@ export class Authenticator implements Component, ReadyCheck {
     if (res.ok) {
       const w = whoamiSchema.safeParse(body);
       if (!w.success) throw new AuthUnavailable(`the key API at ${url} answered something else than a key`);
+      // An API that runs without keys vouches for any string: never take that as a key.
+      if (w.data.key_id === ANONYMOUS_ADMIN.keyId) throw new AuthUnavailable(`the key API at ${url} runs without keys (auth.mode): it cannot check them`);
       const principal: Principal = { keyId: w.data.key_id, project: w.data.project, scopes: w.data.scopes };
       this.remote.set(digest, { at: now, principal });
       return principal;
