@@ -10,7 +10,7 @@ import { decodePageToken, encodePageToken, parseWith, pathSegment, queryObject, 
 import type { Metrics } from '../component/telemetry/metrics.js';
 import { closeServer, httpServer, listen, type TlsFiles } from '../component/net.js';
 import type { Authenticator } from '../auth/keyring.js';
-import { apiAuth, apiAuthError, principalOf, type RouteAuth } from './auth.js';
+import { apiAuth, apiAuthError, principalOf, type ApiGuard, type RouteAuth } from './auth.js';
 import { msLeft, Once, type Component, type Deadline } from '../component/component.js';
 import { serveOps, type Readiness } from '../component/telemetry/ops.js';
 
@@ -46,6 +46,7 @@ export class ApiServer implements Component {
   private readonly stopping = new Once();
   private server: Server | null = null;
   private readonly routes: Route[];
+  private readonly guard: ApiGuard | null;
 
   constructor(
     private readonly opts: ApiServerOptions,
@@ -60,6 +61,7 @@ export class ApiServer implements Component {
       { method: 'GET', pattern: /^\/api\/v1\/traces\/([^/]+)$/, auth: 'read', handler: (_req, url, m) => this.trace(url, m[1] as string) },
       ...extraRoutes,
     ];
+    this.guard = opts.auth ? apiAuth(opts.auth, opts.host) : null;
   }
 
   /** Every route this server answers, for the auth table test. */
@@ -96,7 +98,7 @@ export class ApiServer implements Component {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const guard = this.opts.auth ? apiAuth(this.opts.auth, this.opts.host) : null;
+    const guard = this.guard;
     try {
       if (guard?.preflight(req, res)) return;
       if (await serveOps(url.pathname, res, this.metrics, this.readiness)) return;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { Once, type Component, type Deadline, type ReadyCheck } from '../component/component.js';
+import { Once, settleBy, type Component, type Deadline, type ReadyCheck } from '../component/component.js';
 import type { Metrics } from '../component/telemetry/metrics.js';
 import { AUTH_FAILURES, ANONYMOUS_ADMIN, AuthFailure, hashSecret, sameDigest, scopeSchema, secretKeyId, type Principal, type StoredKey } from './keys.js';
 import { EVERY_PROJECT } from './store.js';
@@ -177,10 +177,16 @@ export class Authenticator implements Component, ReadyCheck {
     throw new AuthUnavailable(`the key API at ${url} answered HTTP ${res.status}`);
   }
 
-  shutdown(_deadline: Deadline): Promise<void> {
+  shutdown(deadline: Deadline): Promise<void> {
     return this.stopping.run(async () => {
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
+      // Last uses seen since the previous reload; best effort, the store closes after this.
+      if (this.source && this.used.size) {
+        const touched = this.source.touch(new Map(this.used)).catch(() => {});
+        this.used.clear();
+        await settleBy(touched, deadline);
+      }
     });
   }
 }
