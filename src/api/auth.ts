@@ -91,3 +91,22 @@ export function apiAuthError(err: unknown): ApiError | null {
   if (err instanceof AuthUnavailable) return new ApiError('UNAVAILABLE', err.message);
   return null;
 }
+
+/**
+ * For a route that names its project in a JSON body: fills in the key's project when the body names
+ * none, and refuses another one (counted when `auth` is given), like `?project=` for the others.
+ */
+export function authorizeBodyProject(req: IncomingMessage, body: unknown, scope: 'read' | 'write', auth?: Authenticator): unknown {
+  const p = principalOf(req);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const named = (body as { project?: unknown }).project;
+  const out = named === undefined && p.project !== null ? { ...body, project: p.project } : body;
+  const project = (out as { project?: unknown }).project;
+  try {
+    authorize(p, scope, typeof project === 'string' ? project : DEFAULT_PROJECT);
+  } catch (err) {
+    if (err instanceof AuthFailure) auth?.refused(err, 'api');
+    throw err;
+  }
+  return out;
+}

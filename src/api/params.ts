@@ -26,6 +26,51 @@ export const searchQuerySchema = z
   })
   .strict();
 
+/** The parameters of a search, from the query string or a JSON body. */
+export type SearchParams = z.output<typeof searchQuerySchema>;
+
+/** A time in a JSON body: epoch milliseconds as a number, or the same strings the query string takes. */
+const bodyTime = z
+  .union([
+    z
+      .number()
+      .finite()
+      .transform((v) => String(v)),
+    z.string(),
+  ])
+  .pipe(timeParam);
+
+/**
+ * `POST /api/v1/traces/search`: the parameters of the GET search as a JSON body (as MLflow's client
+ * searches), where a filter may be long enough for large IN lists. The body itself is bounded by
+ * readJsonBody.
+ */
+export const searchBodySchema = z
+  .object({
+    project: projectSchema,
+    filter: z.string().max(500_000).default(''),
+    from: bodyTime.optional(),
+    to: bodyTime.optional(),
+    order_by: z
+      .union([
+        z.array(z.string().max(200)),
+        z
+          .string()
+          .max(1000)
+          .transform((v) =>
+            v
+              .split(',')
+              .map((x) => x.trim())
+              .filter(Boolean),
+          ),
+      ])
+      .pipe(z.array(z.string().max(200)).max(5))
+      .default([]),
+    max_results: z.number().int().min(1).max(1000).default(100),
+    page_token: z.string().max(500).optional(),
+  })
+  .strict();
+
 export const traceQuerySchema = z
   .object({
     project: projectSchema,

@@ -6,11 +6,23 @@ import type { TraceReader } from '../query/trace-reader.js';
 import { toTree, traceDetailView, traceInfoView } from './views.js';
 import { ApiError } from './errors.js';
 import { classifyStoreError } from '../component/errors.js';
-import { decodePageToken, encodePageToken, parseWith, pathSegment, queryObject, searchQuerySchema, traceIdSchema, traceQuerySchema } from './params.js';
+import {
+  decodePageToken,
+  encodePageToken,
+  parseWith,
+  pathSegment,
+  queryObject,
+  searchBodySchema,
+  searchQuerySchema,
+  traceIdSchema,
+  traceQuerySchema,
+  type SearchParams,
+} from './params.js';
+import { readJsonBody } from './body.js';
 import type { Metrics } from '../component/telemetry/metrics.js';
 import { closeServer, httpServer, listen, type TlsFiles } from '../component/net.js';
 import type { Authenticator } from '../auth/keyring.js';
-import { apiAuth, apiAuthError, principalOf, type ApiGuard, type RouteAuth } from './auth.js';
+import { apiAuth, apiAuthError, authorizeBodyProject, principalOf, type ApiGuard, type RouteAuth } from './auth.js';
 import { msLeft, Once, type Component, type Deadline } from '../component/component.js';
 import { serveOps, type Readiness } from '../component/telemetry/ops.js';
 
@@ -39,6 +51,15 @@ export interface Route {
   status?: number;
 }
 
+/** A handler's answer that is not JSON (the web UI's files): written as it is. */
+export class RawResponse {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly body: Buffer,
+  ) {}
+}
+
 const DAY_NS = 86_400_000_000_000n;
 
 /** The HTTP JSON API on :8080: trace search, trace detail, health and metrics. */
@@ -57,7 +78,20 @@ export class ApiServer implements Component {
     extraRoutes: Route[] = [],
   ) {
     this.routes = [
-      { method: 'GET', pattern: /^\/api\/v1\/traces$/, auth: 'read', handler: (_req, url) => this.search(url) },
+      {
+        method: 'GET',
+        pattern: /^\/api\/v1\/traces$/,
+        auth: 'read',
+        handler: (_req, url) => this.search(parseWith(searchQuerySchema, queryObject(url.searchParams, ['order_by']))),
+      },
+      // The same search with its parameters in a JSON body, so that large IN lists fit.
+      {
+        method: 'POST',
+        pattern: /^\/api\/v1\/traces\/search$/,
+        auth: 'read',
+        // The project is in the body: checked there (api/auth.ts), not from ?project=.
+        handler: async (req) => this.search(parseWith(searchBodySchema, authorizeBodyProject(req, await readJsonBody(req), 'read', this.opts.auth))),
+      },
       { method: 'GET', pattern: /^\/api\/v1\/traces\/([^/]+)$/, auth: 'read', handler: (_req, url, m) => this.trace(url, m[1] as string) },
       ...extraRoutes,
     ];
@@ -109,7 +143,13 @@ export class ApiServer implements Component {
         pathMatched = true;
         if (route.method !== req.method) continue;
         if (guard) await guard.check(req, url, route.auth);
-        return this.json(res, route.status ?? 200, await route.handler(req, url, m));
+        const out = await route.handler(req, url, m);
+        if (out instanceof RawResponse) {
+          res.writeHead(out.status, { ...out.headers, 'Content-Length': out.body.length });
+          res.end(out.body);
+          return;
+        }
+        return this.json(res, route.status ?? 200, out);
       }
       if (pathMatched) throw new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${url.pathname}`);
       throw new ApiError('NOT_FOUND', `no route for ${url.pathname}`);
@@ -136,8 +176,7 @@ export class ApiServer implements Component {
     return new ApiError('INTERNAL', 'internal error');
   }
 
-  private async search(url: URL): Promise<unknown> {
-    const q = parseWith(searchQuerySchema, queryObject(url.searchParams, ['order_by']));
+  private async search(q: SearchParams): Promise<unknown> {
     const offset = decodePageToken(q.page_token, q.filter);
     const toNs = q.to ?? BigInt(Date.now()) * 1_000_000n + DAY_NS;
     const fromNs = q.from ?? 0n;

@@ -26,7 +26,7 @@ export function apiVerdict(err: unknown): RetryVerdict {
 /** The key every call sends (`--key`, else TRACEHOUSE_API_KEY); none when the API runs without keys. */
 let apiKey: string | undefined = process.env.TRACEHOUSE_API_KEY || undefined;
 
-export function useApiKey(key: string | undefined): void {
+export function setApiKey(key: string | undefined): void {
   if (key) apiKey = key;
 }
 

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { SOURCE_TYPES } from '../assessments/model.js';
-import { apiRequest, useApiKey } from './api-client.js';
+import { apiRequest, setApiKey } from './api-client.js';
 
 const optionsSchema = z
   .object({
@@ -57,7 +57,7 @@ export async function runAssessCommand(kind: 'feedback' | 'expectation', argv: s
     return 2;
   }
   const o = parsed.data;
-  useApiKey(o.key);
+  setApiKey(o.key);
   const body = {
     name: o.name,
     kind,

@@ -11,7 +11,7 @@ import { createScorers, type ConfiguredScorer } from '../evaluate/scorers/index.
 import type { AssessmentRecord } from '../assessments/model.js';
 import { traceRecordFromView, type TraceDetailView } from '../api/views.js';
 import { retry, RetryGaveUp } from '../component/retry.js';
-import { apiRequest, apiVerdict, useApiKey } from './api-client.js';
+import { apiRequest, apiVerdict, setApiKey } from './api-client.js';
 import { ProgressBar } from './progress.js';
 import { formatTable } from './table.js';
 
@@ -89,7 +89,7 @@ export async function runEvaluateCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const o = parsed.data;
-  useApiKey(o.key);
+  setApiKey(o.key);
   const api = o['api-url'];
 
   let configured: ConfiguredScorer[];

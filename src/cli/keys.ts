@@ -6,7 +6,7 @@ import { EVERY_PROJECT, KeyStore } from '../auth/store.js';
 import { loadConfig } from '../config/load.js';
 import { openStore } from '../exporters/clickhouse/client.js';
 import { migrate } from '../exporters/clickhouse/migrate.js';
-import { ApiClientError, apiRequest, useApiKey } from './api-client.js';
+import { ApiClientError, apiRequest, setApiKey } from './api-client.js';
 import { formatTable } from './table.js';
 
 export const KEYS_USAGE = `Usage:
@@ -133,7 +133,7 @@ export async function runKeysCommand(argv: string[]): Promise<number> {
     return fail(`--${issue?.path.join('.')}: ${issue?.message}`);
   }
   const o = parsed.data;
-  useApiKey(o.key);
+  setApiKey(o.key);
   try {
     if (sub === 'create') {
       const scopes = (o.scope ?? '')

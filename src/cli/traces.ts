@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { formatTable } from './table.js';
-import { apiRequest, useApiKey } from './api-client.js';
+import { apiRequest, setApiKey } from './api-client.js';
 
 const optionsSchema = z
   .object({
@@ -54,7 +54,7 @@ export async function runTracesCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const o = parsed.data;
-  useApiKey(o.key);
+  setApiKey(o.key);
   let body: { traces: TraceSummary[] };
   try {
     body = await apiRequest(o['api-url'], 'GET', '/api/v1/traces', {

@@ -28,6 +28,11 @@ export interface LogGroup {
 export interface IngestBatch {
   spans: SpanGroup[];
   logs: LogGroup[];
+  /**
+   * The decompressed request bytes this batch came from, when the receiver knows them: the inline bus
+   * bounds merged writes by it. Absent counts as 0.
+   */
+  bytes?: number;
 }
 
 /** The edge between stages. Resolves once the data is durable downstream; rejects with a PipelineError. */

@@ -20,7 +20,7 @@ import type {
   StatusCode,
   TraceRequest,
 } from '../model/otlp.js';
-import { fieldTags } from './proto.js';
+import { fieldTags, fieldWireTypes } from './proto.js';
 import { MAX_DEPTH, OtlpDecodeError, doubleValue, eventNameOf, parentId, setAttr, statusCode, u64ToDecimal } from './decode-common.js';
 import { spanIdsProblem } from './validate.js';
 
@@ -45,7 +45,8 @@ function runWire<T>(body: Buffer, walk: (r: Wire) => T): T {
 // protobufjs' reflection decoder is correct but slow for this workload (it validates UTF-8 in JS,
 // deletes sibling oneof members on every AnyValue, and allocates Buffers and Longs per id and time),
 // so the body is walked on the wire directly. Field tags come from the loaded schema (`fieldTags`),
-// unknown fields and known fields with an unexpected wire type are skipped, as protobufjs does.
+// unknown fields are skipped; a known field with a wire type it cannot have is refused as malformed
+// (protobufjs would skip it, and the request would be acknowledged without its data).
 // ---------------------------------------------------------------------------------------------
 
 const RS = fieldTags('opentelemetry.proto.trace.v1.ResourceSpans', ['resource', 'scopeSpans']);
@@ -96,6 +97,25 @@ const AR = fieldTags('opentelemetry.proto.common.v1.ArrayValue', ['values']);
 const KL = fieldTags('opentelemetry.proto.common.v1.KeyValueList', ['values']);
 const TRACE_REQ = fieldTags('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest', ['resourceSpans']);
 const LOGS_REQ = fieldTags('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest', ['resourceLogs']);
+
+// The wire types each message's fields may arrive in: a known field on another one is refused.
+const W_AR = fieldWireTypes('opentelemetry.proto.common.v1.ArrayValue');
+const W_KL = fieldWireTypes('opentelemetry.proto.common.v1.KeyValueList');
+const W_AV = fieldWireTypes('opentelemetry.proto.common.v1.AnyValue');
+const W_KV = fieldWireTypes('opentelemetry.proto.common.v1.KeyValue');
+const W_RES = fieldWireTypes('opentelemetry.proto.resource.v1.Resource');
+const W_SC = fieldWireTypes('opentelemetry.proto.common.v1.InstrumentationScope');
+const W_ST = fieldWireTypes('opentelemetry.proto.trace.v1.Status');
+const W_EV = fieldWireTypes('opentelemetry.proto.trace.v1.Span.Event');
+const W_LK = fieldWireTypes('opentelemetry.proto.trace.v1.Span.Link');
+const W_SP = fieldWireTypes('opentelemetry.proto.trace.v1.Span');
+const W_SS = fieldWireTypes('opentelemetry.proto.trace.v1.ScopeSpans');
+const W_RS = fieldWireTypes('opentelemetry.proto.trace.v1.ResourceSpans');
+const W_TRACE_REQ = fieldWireTypes('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+const W_LR = fieldWireTypes('opentelemetry.proto.logs.v1.LogRecord');
+const W_SL = fieldWireTypes('opentelemetry.proto.logs.v1.ScopeLogs');
+const W_RL = fieldWireTypes('opentelemetry.proto.logs.v1.ResourceLogs');
+const W_LOGS_REQ = fieldWireTypes('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest');
 
 /** Malformed wire data; becomes `OtlpDecodeError("invalid protobuf: ...")` at the entry point. */
 class WireError extends Error {}
@@ -223,6 +243,19 @@ function skip(r: Wire, tag: number, end: number, depth: number): void {
   }
 }
 
+/**
+ * Skips a field the reader does not take, refusing it when its number is one the message defines but its
+ * wire type is not one that field can have (a malformed request, not a newer schema's field).
+ */
+function skipField(r: Wire, tag: number, end: number, depth: number, known: ReadonlyMap<number, readonly number[]>): void {
+  const expected = known.get(tag >>> 3);
+  // Wire types 4, 6 and 7 are malformed whatever the field: skip says so in its own words.
+  if (expected !== undefined && !expected.includes(tag & 7) && [0, 1, 2, 3, 5].includes(tag & 7)) {
+    throw new WireError(`field ${tag >>> 3} has wire type ${tag & 7}, expected ${expected.join(' or ')}, at offset ${r.pos}`);
+  }
+  skip(r, tag, end, depth);
+}
+
 /** Every message reader ends exactly at its boundary, or the length prefixes lied. */
 function checkEnd(r: Wire, end: number): void {
   if (r.pos !== end) throw outOfRange(r, 0, end);
@@ -260,7 +293,7 @@ function readAnyValue(r: Wire, end: number, depth: number): Json {
           if (t === AR.values) {
             const ve = lenEnd(r, e);
             out.push(readAnyValue(r, ve, depth + 1));
-          } else skip(r, t, e, depth);
+          } else skipField(r, t, e, depth, W_AR);
         }
         checkEnd(r, e);
         value = out;
@@ -272,7 +305,7 @@ function readAnyValue(r: Wire, end: number, depth: number): Json {
         while (r.pos < e) {
           const t = varint32(r, e);
           if (t === KL.values) readKeyValue(r, lenEnd(r, e), out, depth + 1);
-          else skip(r, t, e, depth);
+          else skipField(r, t, e, depth, W_KL);
         }
         checkEnd(r, e);
         value = out;
@@ -285,7 +318,7 @@ function readAnyValue(r: Wire, end: number, depth: number): Json {
         break;
       }
       default:
-        skip(r, tag, end, depth);
+        skipField(r, tag, end, depth, W_AV);
     }
   }
   checkEnd(r, end);
@@ -308,7 +341,7 @@ function readKeyValue(r: Wire, end: number, out: Attributes, depth: number): voi
     const tag = varint32(r, end);
     if (tag === KV.key) key = str(r, end);
     else if (tag === KV.value) value = readAnyValue(r, lenEnd(r, end), depth);
-    else skip(r, tag, end, depth);
+    else skipField(r, tag, end, depth, W_KV);
   }
   checkEnd(r, end);
   setAttr(out, key, value);
@@ -324,7 +357,7 @@ function readResource(r: Wire, end: number): Resource {
   while (r.pos < end) {
     const tag = varint32(r, end);
     if (tag === RES.attributes) readAttribute(r, end, attributes);
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_RES);
   }
   checkEnd(r, end);
   return { attributes };
@@ -337,7 +370,7 @@ function readScope(r: Wire, end: number): Scope {
     const tag = varint32(r, end);
     if (tag === SC.name) name = str(r, end);
     else if (tag === SC.version) version = str(r, end);
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_SC);
   }
   checkEnd(r, end);
   return { name, version };
@@ -350,7 +383,7 @@ function readStatus(r: Wire, end: number): Span['status'] {
     const tag = varint32(r, end);
     if (tag === ST.code) code = statusCode(varint32(r, end) | 0);
     else if (tag === ST.message) message = str(r, end);
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_ST);
   }
   checkEnd(r, end);
   return { code, message };
@@ -365,7 +398,7 @@ function readEvent(r: Wire, end: number): SpanEvent {
     if (tag === EV.timeUnixNano) timeNs = fixed64Decimal(r, end);
     else if (tag === EV.name) name = str(r, end);
     else if (tag === EV.attributes) readAttribute(r, end, attributes);
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_EV);
   }
   checkEnd(r, end);
   return { timeNs, name, attributes };
@@ -380,7 +413,7 @@ function readLink(r: Wire, end: number): SpanLink {
     if (tag === LK.traceId) traceId = hex(r, end);
     else if (tag === LK.spanId) spanId = hex(r, end);
     else if (tag === LK.attributes) readAttribute(r, end, attributes);
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_LK);
   }
   checkEnd(r, end);
   return { traceId, spanId, attributes };
@@ -441,7 +474,7 @@ function readSpan(r: Wire, end: number): Span {
         span.status = readStatus(r, lenEnd(r, end));
         break;
       default:
-        skip(r, tag, end, 0);
+        skipField(r, tag, end, 0, W_SP);
     }
   }
   checkEnd(r, end);
@@ -455,7 +488,7 @@ function readScopeSpans(r: Wire, end: number): ScopeSpans {
     const tag = varint32(r, end);
     if (tag === SS.spans) spans.push(readSpan(r, lenEnd(r, end)));
     else if (tag === SS.scope) scope = readScope(r, lenEnd(r, end));
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_SS);
   }
   checkEnd(r, end);
   return { scope: scope ?? { name: '', version: '' }, spans };
@@ -468,7 +501,7 @@ function readResourceSpans(r: Wire, end: number): ResourceSpans {
     const tag = varint32(r, end);
     if (tag === RS.scopeSpans) scopeSpans.push(readScopeSpans(r, lenEnd(r, end)));
     else if (tag === RS.resource) resource = readResource(r, lenEnd(r, end));
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_RS);
   }
   checkEnd(r, end);
   return { resource: resource ?? { attributes: {} }, scopeSpans };
@@ -480,7 +513,7 @@ function traceFromPb(r: Wire): TraceRequest {
   while (r.pos < end) {
     const tag = varint32(r, end);
     if (tag === TRACE_REQ.resourceSpans) resourceSpans.push(readResourceSpans(r, lenEnd(r, end)));
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_TRACE_REQ);
   }
   return { resourceSpans };
 }
@@ -528,7 +561,7 @@ function readLogRecord(r: Wire, end: number): LogRecord {
         rec.eventName = str(r, end);
         break;
       default:
-        skip(r, tag, end, 0);
+        skipField(r, tag, end, 0, W_LR);
     }
   }
   checkEnd(r, end);
@@ -543,7 +576,7 @@ function readScopeLogs(r: Wire, end: number): ScopeLogs {
     const tag = varint32(r, end);
     if (tag === SL.logRecords) logRecords.push(readLogRecord(r, lenEnd(r, end)));
     else if (tag === SL.scope) scope = readScope(r, lenEnd(r, end));
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_SL);
   }
   checkEnd(r, end);
   return { scope: scope ?? { name: '', version: '' }, logRecords };
@@ -556,7 +589,7 @@ function readResourceLogs(r: Wire, end: number): ResourceLogs {
     const tag = varint32(r, end);
     if (tag === RL.scopeLogs) scopeLogs.push(readScopeLogs(r, lenEnd(r, end)));
     else if (tag === RL.resource) resource = readResource(r, lenEnd(r, end));
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_RL);
   }
   checkEnd(r, end);
   return { resource: resource ?? { attributes: {} }, scopeLogs };
@@ -568,7 +601,7 @@ function logsFromPb(r: Wire): LogsRequest {
   while (r.pos < end) {
     const tag = varint32(r, end);
     if (tag === LOGS_REQ.resourceLogs) resourceLogs.push(readResourceLogs(r, lenEnd(r, end)));
-    else skip(r, tag, end, 0);
+    else skipField(r, tag, end, 0, W_LOGS_REQ);
   }
   return { resourceLogs };
 }

@@ -94,3 +94,18 @@ export function fieldTags<K extends string>(typeName: string, names: readonly K[
   }
   return out;
 }
+
+/**
+ * Every field of a message by number, with the wire types it may arrive in: its own, and LEN too for a
+ * repeated scalar (packed). A known field on another wire type is malformed, not unknown.
+ */
+export function fieldWireTypes(typeName: string): ReadonlyMap<number, readonly number[]> {
+  const type = otlpRoot.lookupType(typeName);
+  const out = new Map<number, readonly number[]>();
+  for (const field of type.fieldsArray) {
+    field.resolve();
+    const own = wireTypeOf(field);
+    out.set(field.id, field.repeated && own !== WireType.LEN ? [own, WireType.LEN] : [own]);
+  }
+  return out;
+}

@@ -76,7 +76,12 @@ export function nodeTable(env: Environment): NodeTable<Nodes> {
       create: (g) => {
         const evaluator = g.find('evaluator');
         return inlineBusFactory.create(
-          { maxItems: config.writer.batch_max_spans, maxWaitMs: config.writer.batch_max_wait_ms, maxPendingItems: config.writer.batch_max_spans * 10 },
+          {
+            maxItems: config.writer.batch_max_spans,
+            maxBytes: config.writer.batch_max_bytes,
+            maxWaitMs: config.writer.batch_max_wait_ms,
+            maxPendingItems: config.writer.batch_max_spans * 10,
+          },
           { writer: g.get('storeWriter'), observers: evaluator ? [evaluator] : [] },
         );
       },

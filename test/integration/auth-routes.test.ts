@@ -15,6 +15,9 @@ const ASSESSMENT = { name: 'quality', kind: 'feedback', value: 'good' };
 const EXAMPLES: Record<string, { path: string; body?: unknown }> = {
   'GET ^\\/api\\/v1\\/traces$': { path: '/api/v1/traces?project=a' },
   'GET ^\\/api\\/v1\\/traces\\/([^/]+)$': { path: `/api/v1/traces/${TRACE}?project=a` },
+  'POST ^\\/api\\/v1\\/traces\\/search$': { path: '/api/v1/traces/search', body: { project: 'a' } },
+  'GET ^\\/api\\/v1\\/evaluator\\/status$': { path: '/api/v1/evaluator/status?project=a' },
+  'GET ^\\/(?!api(?:\\/|$))(.*)$': { path: '/' },
   'GET ^\\/api\\/v1\\/assessments$': { path: '/api/v1/assessments?project=a' },
   'POST ^\\/api\\/v1\\/traces\\/([^/]+)\\/assessments$': { path: `/api/v1/traces/${TRACE}/assessments?project=a`, body: ASSESSMENT },
   'PUT ^\\/api\\/v1\\/traces\\/([^/]+)\\/assessments\\/([^/]+)$': { path: `/api/v1/traces/${TRACE}/assessments/a-1?project=a`, body: ASSESSMENT },

@@ -49,6 +49,15 @@ const settled = async <T>(p: Promise<T>): Promise<'pending' | 'resolved' | 'reje
   return state;
 };
 
+/** Waits for a condition (generous deadline), never for a fixed time. */
+const until = async (cond: () => boolean): Promise<void> => {
+  const end = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+};
+
 describe('InlineBus', () => {
   it('coalesces concurrent requests into one write and acks each only after it commits', async () => {
     const down = new GatedConsumer();
@@ -102,16 +111,66 @@ describe('InlineBus', () => {
     const down = new GatedConsumer();
     const bus = new InlineBus(down, { maxItems: 100, maxWaitMs: 1, maxPendingItems: 1000 });
     const acks = [bus.consume(batch(1)), bus.consume(batch(1, 5))];
-    await new Promise((r) => setTimeout(r, 10));
+    for (const a of acks) a.catch(() => undefined);
+    await until(() => down.calls.length === 1);
     down.release(0, pipelineError('STORE_UNAVAILABLE', 'store unavailable: connection refused'));
+    // The merged write failed: each request is written again on its own, and fails on its own.
+    await until(() => down.calls.length === 2);
+    down.release(1, pipelineError('STORE_UNAVAILABLE', 'store unavailable: connection refused'));
+    await until(() => down.calls.length === 3);
+    down.release(2, pipelineError('STORE_UNAVAILABLE', 'store unavailable: connection refused'));
     for (const a of acks) await expect(a).rejects.toMatchObject({ errorClass: 'retryable' });
     // An unclassified failure is retryable too: never turn an outage into a 400.
     const next = bus.consume(batch(1, 9));
-    await new Promise((r) => setTimeout(r, 10));
-    down.release(1, new Error('boom'));
+    await until(() => down.calls.length === 4);
+    down.release(3, new Error('boom'));
     const err = await next.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PipelineError);
     expect((err as PipelineError).errorClass).toBe('retryable');
+  });
+
+  it('isolates requests of a failed merged write: one bad request fails alone', async () => {
+    const down = new GatedConsumer();
+    const bus = new InlineBus(down, { maxItems: 100, maxWaitMs: 1, maxPendingItems: 1000 });
+    const good = bus.consume(batch(2));
+    const bad = bus.consume(batch(1, 50)).catch((e: unknown) => e);
+    const alsoGood = bus.consume(batch(3, 100));
+    await until(() => down.calls.length === 1);
+    expect(countSpans(down.calls[0]!)).toBe(6);
+    down.release(0, pipelineError('STORE_REJECTED', 'store rejected the data'));
+    await until(() => down.calls.length === 2);
+    expect(countSpans(down.calls[1]!)).toBe(2);
+    down.release(1);
+    await until(() => down.calls.length === 3);
+    expect(countSpans(down.calls[2]!)).toBe(1);
+    down.release(2, pipelineError('STORE_REJECTED', 'store rejected the data'));
+    await until(() => down.calls.length === 4);
+    down.release(3);
+    await expect(good).resolves.toBeUndefined();
+    expect(await bad).toMatchObject({ errorClass: 'permanent' });
+    await expect(alsoGood).resolves.toBeUndefined();
+  });
+
+  it('bounds a merged write in bytes, taking whole requests (a larger one alone)', async () => {
+    const down = new GatedConsumer();
+    const bus = new InlineBus(down, { maxItems: 1000, maxBytes: 100, maxWaitMs: 60_000, maxPendingItems: 10_000 });
+    const sized = (n: number, from: number, bytes: number): IngestBatch => ({ ...batch(n, from), bytes });
+    const first = bus.consume(sized(1, 0, 60));
+    const acks = [first, bus.consume(sized(1, 10, 60)), bus.consume(sized(1, 20, 500)), bus.consume(sized(2, 30, 30)), bus.consume(sized(1, 40, 30))];
+    // 60 + 60 passes 100 bytes: the write starts with the first request alone.
+    await until(() => down.calls.length === 1);
+    expect(countSpans(down.calls[0]!)).toBe(1);
+    down.release(0);
+    await until(() => down.calls.length === 2);
+    expect(countSpans(down.calls[1]!)).toBe(1);
+    down.release(1);
+    await until(() => down.calls.length === 3);
+    expect(countSpans(down.calls[2]!)).toBe(1); // the 500-byte request, alone
+    down.release(2);
+    await until(() => down.calls.length === 4);
+    expect(countSpans(down.calls[3]!)).toBe(3); // 30 + 30 bytes together
+    down.release(3);
+    await Promise.all(acks);
   });
 
   it('refuses as throttled when the queue is full, bounding memory', async () => {

@@ -12,6 +12,7 @@ import { OtlpDecodeError, decodeLogsRequest, decodeTraceRequest, u64ToDecimal } 
 import { encodeLogsResponse, encodeStatus, encodeTraceResponse } from '../../src/otlp/encode.js';
 import { ExportLogsServiceResponse, ExportTraceServiceRequest, ExportTraceServiceResponse, RpcStatus, otlpRoot } from '../../src/otlp/proto.js';
 import { validateLogsRequest, validateTraceRequest } from '../../src/otlp/validate.js';
+import { lenField, traceRequestWithSpan, varintField } from '../helpers/wire.js';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const fixtureNames = readdirSync(FIXTURES)
@@ -390,6 +391,21 @@ function wrapSpans(spanBytes: Uint8Array[], resourceAttrs: Record<string, unknow
   return Buffer.from(req.finish());
 }
 
+describe('protobuf wire types', () => {
+  it('refuses a known field sent with a wire type it cannot have', () => {
+    // Span.name (5) is a string: as a varint the request is malformed, not a newer schema's field.
+    expect(() => decodeTraceRequest(traceRequestWithSpan(varintField(5, 1)), 'protobuf')).toThrow(OtlpDecodeError);
+    expect(() => decodeTraceRequest(traceRequestWithSpan(varintField(5, 1)), 'protobuf')).toThrow(/field 5 has wire type 0, expected 2/);
+    // Span.startTimeUnixNano (7) is fixed64, as a string it is malformed too.
+    expect(() => decodeTraceRequest(traceRequestWithSpan(lenField(7, Buffer.from('123'))), 'protobuf')).toThrow(/field 7 has wire type 2/);
+  });
+
+  it('still skips fields the schema does not define', () => {
+    const req = decodeTraceRequest(traceRequestWithSpan(lenField(5, Buffer.from('ok')), varintField(99, 7)), 'protobuf');
+    expect(req.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.name).toBe('ok');
+  });
+});
+
 describe('hand-built protobuf', () => {
   it('keeps 64-bit values exact and maps every AnyValue kind', () => {
     const span = SpanType.encode(
@@ -455,7 +471,7 @@ describe('hand-built protobuf', () => {
     expect(req.resourceSpans[0]!.scopeSpans[0]!.scope).toEqual({ name: '', version: '' });
   });
 
-  it('skips unknown fields of every wire type and known fields with an unexpected wire type', () => {
+  it('skips unknown fields of every wire type', () => {
     const known = SpanType.encode({ traceId: Buffer.from(TRACE_ID, 'hex'), spanId: Buffer.from(SPAN_ID, 'hex'), name: 'x' }).finish();
     const unknown = protobuf.Writer.create()
       .uint32((99 << 3) | 0)
@@ -470,8 +486,6 @@ describe('hand-built protobuf', () => {
       .uint32((1 << 3) | 0)
       .uint32(1)
       .uint32((103 << 3) | 4) // … group end
-      .uint32((5 << 3) | 0) // name (field 5) as a varint: not a string, skipped
-      .uint32(42)
       .finish();
     const body = wrapSpans([Buffer.concat([known, unknown])]);
     const s = allSpans(decodeTraceRequest(body, 'protobuf'))[0]!;

@@ -6,6 +6,7 @@ import type { IngestBatch, PublishOutcome, Publisher } from '../../component/con
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
 import { compressionType } from './codecs.js';
 import { classifyKafkaError } from './errors.js';
+import { ByteBudget } from '../../component/budget.js';
 import { logMessages, spanMessages, type OutMessage } from './messages.js';
 import { createPartitioner } from './partitioner.js';
 
@@ -21,14 +22,16 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
   private readonly stopping = new Once();
   private readonly kafka: KafkaClient;
   private producer: Producer | null = null;
-  private inflightBytes = 0;
+  /** Bytes produced and not acknowledged by Kafka: the same budget mechanism the receivers use. */
+  private readonly budget: ByteBudget;
 
   constructor(
     private readonly cfg: KafkaConfig,
-    private readonly metrics: Metrics,
+    metrics: Metrics,
     private readonly log: Logger,
   ) {
     this.kafka = createKafka(cfg, log, 'receiver');
+    this.budget = new ByteBudget(cfg.max_inflight_bytes, (used) => metrics.busInflightBytes.set(used));
   }
 
   async start(): Promise<void> {
@@ -44,7 +47,7 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
   }
 
   get inflight(): number {
-    return this.inflightBytes;
+    return this.budget.inUse;
   }
 
   async publish(batch: IngestBatch): Promise<PublishOutcome> {
@@ -60,20 +63,16 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
 
     let bytes = 0;
     for (const t of topicMessages) for (const m of t.messages) bytes += m.value.length;
-    if (this.inflightBytes > 0 && this.inflightBytes + bytes > this.cfg.max_inflight_bytes) {
-      throw pipelineError('BUS_BEHIND', `Kafka is behind: ${this.inflightBytes} bytes are waiting for acknowledgement`, { retryAfterSeconds: 2 });
+    const lease = this.budget.tryAcquire(bytes);
+    if (!lease) {
+      throw pipelineError('BUS_BEHIND', `Kafka is behind: ${this.budget.inUse} bytes are waiting for acknowledgement`, { retryAfterSeconds: 2 });
     }
     // The bytes stay counted until Kafka answers, even after this request has timed out: they are in memory.
-    this.inflightBytes += bytes;
-    this.metrics.busInflightBytes.set(this.inflightBytes);
     const send = this.sendInRequests(producer, topicMessages)
       .catch((err: unknown) => {
         throw classifyKafkaError(err, this.cfg.max_message_bytes);
       })
-      .finally(() => {
-        this.inflightBytes -= bytes;
-        this.metrics.busInflightBytes.set(this.inflightBytes);
-      });
+      .finally(() => lease.release());
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

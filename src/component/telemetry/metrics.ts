@@ -56,6 +56,11 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly memoryBudgetBytes = new Gauge({
+    name: 'tracehouse_memory_budget_used_bytes',
+    help: 'Bytes held on behalf of OTLP clients (receivers.memory_budget_bytes is the limit)',
+    registers: [this.registry],
+  });
   readonly busInflightBytes = new Gauge({
     name: 'tracehouse_bus_inflight_bytes',
     help: 'Request bytes produced to Kafka and not yet acknowledged',

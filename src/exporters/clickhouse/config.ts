@@ -36,6 +36,16 @@ export const writerConfigSchema = z
      * runs join the next batch, so batches grow with load even at 0 (group commit).
      */
     batch_max_wait_ms: z.number().int().min(0).max(60_000).default(0),
+    /**
+     * A merged write batch holds requests of at most this many decompressed bytes in total (a single
+     * larger request goes alone); its rows go to the store in inserts of at most this many bytes each.
+     */
+    batch_max_bytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(512 * 1024 * 1024)
+      .default(16 * 1024 * 1024),
     /** Payloads longer than this are cut in trace previews (MLflow keeps 1000). */
     preview_chars: z.number().int().min(16).max(100_000).default(1000),
   })

@@ -170,6 +170,25 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    name: 'write journal',
+    statements: [
+      // What a write is about to insert, kept until every insert of it has committed (see writer.ts):
+      // one partition per write, so the insert that journals it is one part (atomic) and finishing it is
+      // a DROP PARTITION. A write found here at start-up is replayed with the same deduplication tokens.
+      `CREATE TABLE IF NOT EXISTS write_journal (
+        batch_id String,
+        seq UInt32,
+        tbl LowCardinality(String),
+        token String,
+        body String CODEC(ZSTD(1))
+      ) ENGINE = MergeTree
+      PARTITION BY batch_id
+      ORDER BY (batch_id, seq)
+      SETTINGS ${DEDUP}`,
+    ],
+  },
+  {
+    version: 3,
     name: 'api keys',
     statements: [
       // One row per change of a key (created, revoked): readers take the latest fields per id and the

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from 'pino';
 import { classifyStoreError } from '../../component/errors.js';
-import { insertRows } from './insert.js';
+import { insertText } from './insert.js';
 import type { Consumer, IngestBatch } from '../../component/consumer.js';
 import type { Component, Factory } from '../../component/component.js';
 import type { Telemetry } from '../../component/telemetry/index.js';
@@ -12,11 +14,55 @@ import type { Metrics } from '../../component/telemetry/metrics.js';
 
 export interface StoreWriterOptions {
   previewChars: number;
+  /** Bytes of row text per insert statement, at most (a single larger row goes alone). */
+  insertChunkBytes?: number;
+}
+
+/** The tables a write inserts into, in this order: spans before the summaries that point at them. */
+const WRITE_TABLES = ['spans', 'traces', 'events'] as const;
+type WriteTable = (typeof WRITE_TABLES)[number];
+
+/** One insert statement of a write: JSONEachRow lines for one table and its deduplication token. */
+interface Chunk {
+  table: WriteTable;
+  token: string;
+  text: string;
+}
+
+const DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+
+/** A TabSeparated field: JSON lines hold no raw tabs, and their newlines and backslashes are escaped. */
+const tsvField = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+
+/** Rows as JSONEachRow text in pieces of at most `limit` characters (a single longer row is a piece). */
+function chunkRows(rows: readonly object[], limit: number): string[] {
+  const out: string[] = [];
+  let lines: string[] = [];
+  let size = 0;
+  for (const row of rows) {
+    const line = JSON.stringify(row);
+    if (lines.length && size + line.length + 1 > limit) {
+      out.push(lines.join('\n'));
+      lines = [];
+      size = 0;
+    }
+    lines.push(line);
+    size += line.length + 1;
+  }
+  if (lines.length) out.push(lines.join('\n'));
+  return out;
 }
 
 /**
- * The write stage: normalizes a batch into rows and inserts them. Spans go in before trace summaries, so
- * a summary never points at spans that are not there; a failure anywhere rejects the whole batch and the
+ * The write stage: normalizes a batch into rows and inserts them, all or nothing across a crash.
+ *
+ * A batch's rows go into several tables, and into several inserts each when large (each insert statement
+ * is at most `insertChunkBytes`, so no single string grows with the batch). No engine makes those
+ * atomic together, so the write is journaled first: one insert into `write_journal` (one partition, so
+ * one part: it is there entirely or not at all) holds every statement's text; then the statements run;
+ * then the journal partition is dropped. A process that dies in between finds the write in the journal
+ * at start-up and runs it again with the same deduplication tokens before anything is served, so a
+ * request is never visible half-written after a restart. A failure rejects the whole batch and the
  * caller retries it, which is harmless because repeated rows fold at query time.
  */
 export class StoreWriter implements Component, Consumer {
@@ -24,40 +70,97 @@ export class StoreWriter implements Component, Consumer {
     private readonly client: ClickHouseClient,
     private readonly opts: StoreWriterOptions,
     private readonly metrics?: Metrics,
+    private readonly log?: Logger,
   ) {}
 
   async consume(batch: IngestBatch, dedupToken?: string): Promise<void> {
-    const spanRows: SpanRow[] = [];
-    for (const group of batch.spans) {
-      const resourceAttrs = flattenAttributes(group.resource.attributes);
-      for (const span of group.spans) spanRows.push(buildSpanRow(group, span, resourceAttrs));
-    }
-    const eventRows: EventRow[] = [];
-    for (const group of batch.logs) eventRows.push(...buildEventRows(group));
-    const traceRows = buildTraceRows(spanRows, this.opts.previewChars);
-
     const started = performance.now();
-    try {
-      if (spanRows.length) await this.insert('spans', spanRows, dedupToken);
-      if (traceRows.length) await this.insert('traces', traceRows, dedupToken);
-      if (eventRows.length) await this.insert('events', eventRows, dedupToken);
-    } catch (err) {
-      this.metrics?.writeFailures.inc({ error: classifyStoreError(err).errorClass });
-      throw classifyStoreError(err);
+    const batchId = randomBytes(12).toString('hex');
+    let spanCount = 0;
+    let eventCount = 0;
+    let chunks: Chunk[];
+    {
+      // Rows live only in this block: once they are text, the objects can go.
+      const spanRows: SpanRow[] = [];
+      for (const group of batch.spans) {
+        const resourceAttrs = flattenAttributes(group.resource.attributes);
+        for (const span of group.spans) spanRows.push(buildSpanRow(group, span, resourceAttrs));
+      }
+      const eventRows: EventRow[] = [];
+      for (const group of batch.logs) eventRows.push(...buildEventRows(group));
+      const traceRows = buildTraceRows(spanRows, this.opts.previewChars);
+      spanCount = spanRows.length;
+      eventCount = eventRows.length;
+      const limit = this.opts.insertChunkBytes ?? DEFAULT_CHUNK_BYTES;
+      // A token per (batch, table, piece) makes a re-delivered batch (Kafka) or a replayed journal entry
+      // a no-op insert (see design notes).
+      const base = dedupToken ?? batchId;
+      const rowsOf: Record<WriteTable, readonly object[]> = { spans: spanRows, traces: traceRows, events: eventRows };
+      chunks = WRITE_TABLES.flatMap((table) => chunkRows(rowsOf[table], limit).map((text, i) => ({ table, token: `${base}:${table}:${i}`, text })));
     }
+    if (chunks.length === 0) return;
+
+    try {
+      if (chunks.length > 1) await this.journal(batchId, chunks);
+      await this.run(chunks);
+    } catch (err) {
+      const e = classifyStoreError(err);
+      this.metrics?.writeFailures.inc({ error: e.errorClass });
+      // The caller was not answered with success: it retries, as a new write. Keeping the entry would
+      // replay a write nobody waits for at the next start (harmless, but pointless).
+      if (chunks.length > 1) await this.finish(batchId).catch(() => undefined);
+      throw e;
+    }
+    if (chunks.length > 1) await this.finish(batchId).catch((err: unknown) => this.log?.warn({ err, batchId }, 'write journal: cannot drop a finished write'));
     this.metrics?.insertSeconds.observe((performance.now() - started) / 1000);
-    this.metrics?.batchSpans.observe(spanRows.length);
-    this.metrics?.spansWritten.inc(spanRows.length);
-    this.metrics?.eventsWritten.inc(eventRows.length);
+    this.metrics?.batchSpans.observe(spanCount);
+    this.metrics?.spansWritten.inc(spanCount);
+    this.metrics?.eventsWritten.inc(eventCount);
   }
 
-  private async insert(table: string, values: object[], dedupToken: string | undefined): Promise<void> {
-    // A token per (batch, table) makes a re-delivered batch a no-op insert (see design notes).
-    await insertRows(this.client, table, values, dedupToken ? `${dedupToken}:${table}` : '');
+  /** One insert, one part: the journal holds every statement of the write or none. */
+  private async journal(batchId: string, chunks: readonly Chunk[]): Promise<void> {
+    const text = chunks.map((c, i) => `${batchId}\t${i}\t${c.table}\t${tsvField(c.token)}\t${tsvField(c.text)}`).join('\n');
+    await insertText(this.client, 'write_journal', text, 'TabSeparated');
   }
 
+  private async run(chunks: readonly Chunk[]): Promise<void> {
+    for (const c of chunks) await insertText(this.client, c.table, c.text, 'JSONEachRow', c.token);
+  }
+
+  private async finish(batchId: string): Promise<void> {
+    // batchId is our own hex: safe to quote.
+    await this.client.command({ query: `ALTER TABLE write_journal DROP PARTITION '${batchId}'` });
+  }
+
+  /**
+   * Replays the writes a crash interrupted, before this process accepts anything. Their requests were
+   * not acknowledged; after this each is in the store entirely, as if it had committed just before.
+   */
   async start(): Promise<void> {
-    // Holds no resources of its own: the store it writes through was started before it.
+    const rs = await this.client.query({ query: 'SELECT DISTINCT batch_id FROM write_journal', format: 'JSONEachRow' });
+    const ids = (await rs.json<{ batch_id: string }>()).map((r) => r.batch_id);
+    for (const id of ids) {
+      const rows = await (
+        await this.client.query({
+          query: 'SELECT seq, tbl, token, body FROM write_journal WHERE batch_id = {id:String} ORDER BY seq',
+          query_params: { id },
+          format: 'JSONEachRow',
+        })
+      ).json<{ seq: number; tbl: string; token: string; body: string }>();
+      const chunks = rows
+        .filter((r): r is typeof r & { tbl: WriteTable } => (WRITE_TABLES as readonly string[]).includes(r.tbl))
+        .map((r) => ({ table: r.tbl, token: r.token, text: r.body }));
+      try {
+        await this.run(chunks);
+      } catch (err) {
+        const e = classifyStoreError(err);
+        if (e.errorClass !== 'permanent') throw e;
+        this.log?.error({ err: e.message, batchId: id }, 'write journal: the store refuses an interrupted write; dropping it');
+      }
+      await this.finish(id);
+      this.log?.info({ batchId: id, statements: chunks.length }, 'write journal: completed a write interrupted by a crash');
+    }
   }
 
   async shutdown(): Promise<void> {
@@ -68,5 +171,6 @@ export class StoreWriter implements Component, Consumer {
 /** The write stage over a started store's insert connection. */
 export const storeWriterFactory: Factory<WriterConfig, { store: ClickHouseStore; telemetry: Telemetry }, StoreWriter> = {
   type: 'store-writer',
-  create: (cfg, { store, telemetry }) => new StoreWriter(store.writer, { previewChars: cfg.preview_chars }, telemetry.metrics),
+  create: (cfg, { store, telemetry }) =>
+    new StoreWriter(store.writer, { previewChars: cfg.preview_chars, insertChunkBytes: cfg.batch_max_bytes }, telemetry.metrics, telemetry.log),
 };

@@ -8,6 +8,8 @@ import { msLeft, type Deadline } from '../../component/component.js';
 import type { TlsFiles } from '../../component/net.js';
 import type { Authenticator } from '../../auth/keyring.js';
 import { authAnswer, authorizeExport } from './auth.js';
+import type { ByteBudget } from '../../component/budget.js';
+import { overBudget } from './body.js';
 
 export interface GrpcReceiverOptions {
   host: string;
@@ -15,6 +17,8 @@ export interface GrpcReceiverOptions {
   maxBodyBytes: number;
   auth?: Authenticator | undefined;
   tls?: TlsFiles | null;
+  /** Shared with the HTTP receiver. grpc-js has read the message when the handler runs: it is held from then. */
+  budget: ByteBudget;
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -85,8 +89,16 @@ export class GrpcReceiver {
     return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
       const project = call.metadata.get(OTLP_PROJECT_HEADER)[0];
       const authorization = call.metadata.get('authorization')[0];
-      authorizeExport(this.opts.auth, typeof authorization === 'string' ? authorization : undefined, typeof project === 'string' ? project : undefined, 'grpc')
-        .then(({ project: p, guard }) => this.ingest.handle(signal, call.request, 'protobuf', p, 'grpc', guard))
+      const lease = this.opts.budget.tryAcquire(call.request.length);
+      (lease
+        ? authorizeExport(
+            this.opts.auth,
+            typeof authorization === 'string' ? authorization : undefined,
+            typeof project === 'string' ? project : undefined,
+            'grpc',
+          ).then(({ project: p, guard }) => this.ingest.handle(signal, call.request, 'protobuf', p, 'grpc', lease, guard))
+        : Promise.reject(overBudget())
+      )
         .then((outcome) => {
           const partial = outcome.rejected > 0 ? { rejected: outcome.rejected, message: outcome.message } : null;
           callback(null, signal === 'traces' ? encodeTraceResponse(partial, 'protobuf') : encodeLogsResponse(partial, 'protobuf'));
@@ -105,7 +117,8 @@ export class GrpcReceiver {
           const trailer = new Metadata();
           if (f.retryAfterSeconds !== undefined) trailer.set('retry-after', String(Math.ceil(f.retryAfterSeconds)));
           callback({ code: f.grpcCode, details: f.message, metadata: trailer });
-        });
+        })
+        .finally(() => lease?.release());
     };
   }
 

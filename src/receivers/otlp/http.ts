@@ -10,6 +10,8 @@ import { closeServer, httpServer, listen, type TlsFiles } from '../../component/
 import type { Authenticator } from '../../auth/keyring.js';
 import { authAnswer, authorizeExport } from './auth.js';
 import { msLeft, type Deadline } from '../../component/component.js';
+import type { ByteBudget, BudgetLease } from '../../component/budget.js';
+import { pipelineError } from '../../component/errors.js';
 
 export interface HttpReceiverOptions {
   host: string;
@@ -17,16 +19,21 @@ export interface HttpReceiverOptions {
   maxBodyBytes: number;
   auth?: Authenticator | undefined;
   tls?: TlsFiles | null;
+  /** Shared with the gRPC receiver: what requests hold from their first body byte until answered. */
+  budget: ByteBudget;
+  maxConcurrentUploads: number;
+  bodyTimeoutMs: number;
 }
 
 const PATHS: Record<string, OtlpSignal> = { '/v1/traces': 'traces', '/v1/logs': 'logs' };
 const CONTENT_TYPES: Record<string, WireFormat> = { 'application/x-protobuf': 'protobuf', 'application/json': 'json' };
 /** google.rpc.Code values used in error bodies. */
-const RPC_CODE: Record<number, number> = { 401: 16, 403: 7, 400: 3, 404: 5, 405: 12, 413: 8, 415: 3, 429: 8, 503: 14 };
+const RPC_CODE: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 408: 4, 413: 8, 415: 3, 429: 8, 503: 14 };
 
 /** OTLP/HTTP receiver: POST /v1/traces and /v1/logs, protobuf or JSON, optionally gzip/deflate. */
 export class HttpReceiver {
   private server: Server | null = null;
+  private uploads = 0;
 
   constructor(
     private readonly opts: HttpReceiverOptions,
@@ -76,30 +83,48 @@ export class HttpReceiver {
       if (a.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       return this.fail(res, format, a.httpStatus, a.message, a.retryAfterSeconds);
     }
-    let body: Buffer;
-    try {
-      body = await readBody(req, this.opts.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof UnsupportedEncodingError) return this.fail(res, format, 415, err.message);
-      const f = toOtlpFailure(err);
-      this.metrics.requestsFailed.inc({ transport: 'http', error: f.errorClass });
-      // The rest of an oversized body is not read: close the connection rather than drain it.
-      res.setHeader('Connection', 'close');
-      return this.fail(res, format, f.httpStatus, f.message, f.retryAfterSeconds);
+    // Refused before reading a byte when too many bodies are being read or the budget is spent: a client
+    // over the limits gets its answer at once instead of waiting for memory.
+    if (this.uploads >= this.opts.maxConcurrentUploads) {
+      return this.refuse(res, format, pipelineError('TOO_MANY_UPLOADS', `${this.uploads} request bodies are being read: retry later`));
     }
+    const lease = this.opts.budget.tryAcquire(0) as BudgetLease;
     try {
-      const outcome = await this.ingest.handle(signal, body, format, authorized.project, 'http', authorized.guard);
-      const partial = outcome.rejected > 0 ? { rejected: outcome.rejected, message: outcome.message } : null;
-      const payload = signal === 'traces' ? encodeTraceResponse(partial, format) : encodeLogsResponse(partial, format);
-      this.send(res, format, 200, payload);
-    } catch (err) {
-      const a = authAnswer(err);
-      if (a) return this.fail(res, format, a.httpStatus, a.message, a.retryAfterSeconds);
-      const f = toOtlpFailure(err);
-      this.metrics.requestsFailed.inc({ transport: 'http', error: f.errorClass });
-      if (f.httpStatus >= 500) this.log.warn({ err: f.message }, 'otlp/http: request refused as retryable');
-      this.fail(res, format, f.httpStatus, f.message, f.retryAfterSeconds);
+      let body: Buffer;
+      this.uploads++;
+      try {
+        body = await readBody(req, { maxBytes: this.opts.maxBodyBytes, lease, timeoutMs: this.opts.bodyTimeoutMs });
+      } catch (err) {
+        if (err instanceof UnsupportedEncodingError) return this.fail(res, format, 415, err.message);
+        return this.refuse(res, format, err);
+      } finally {
+        this.uploads--;
+      }
+      try {
+        const outcome = await this.ingest.handle(signal, body, format, authorized.project, 'http', lease, authorized.guard);
+        const partial = outcome.rejected > 0 ? { rejected: outcome.rejected, message: outcome.message } : null;
+        const payload = signal === 'traces' ? encodeTraceResponse(partial, format) : encodeLogsResponse(partial, format);
+        this.send(res, format, 200, payload);
+      } catch (err) {
+        const a = authAnswer(err);
+        if (a) return this.fail(res, format, a.httpStatus, a.message, a.retryAfterSeconds);
+        const f = toOtlpFailure(err);
+        this.metrics.requestsFailed.inc({ transport: 'http', error: f.errorClass });
+        if (f.httpStatus >= 500) this.log.warn({ err: f.message }, 'otlp/http: request refused as retryable');
+        this.fail(res, format, f.httpStatus, f.message, f.retryAfterSeconds);
+      }
+    } finally {
+      lease.release();
     }
+  }
+
+  /** Answers a request whose body was not (completely) read, and closes its connection rather than drain it. */
+  private refuse(res: ServerResponse, format: WireFormat, err: unknown): void {
+    const f = toOtlpFailure(err);
+    this.metrics.requestsFailed.inc({ transport: 'http', error: f.errorClass });
+    res.setHeader('Connection', 'close');
+    const timedOut = (err as { code?: string }).code === 'BODY_TIMEOUT';
+    this.fail(res, format, timedOut ? 408 : f.httpStatus, f.message, timedOut ? undefined : f.retryAfterSeconds);
   }
 
   private fail(res: ServerResponse, format: WireFormat, status: number, message: string, retryAfterSeconds?: number): void {

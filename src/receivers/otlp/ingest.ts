@@ -6,6 +6,14 @@ import type { Metrics } from '../../component/telemetry/metrics.js';
 import { PROJECT_ATTRIBUTE, PROJECT_RE, PROJECT_RULE, resolveProject } from '../../model/project.js';
 import { describeRefusal, outsideWindow, timeWindow } from './time-window.js';
 import type { IngestGuard } from '../../auth/ingest.js';
+import type { BudgetLease } from '../../component/budget.js';
+import { overBudget } from './body.js';
+
+/**
+ * What a request holds while it is handled, as a multiple of its decompressed body: the decoded request,
+ * then its rows and insert text while the writer has it. Measured with bench/memory.ts.
+ */
+export const REQUEST_MEMORY_FACTOR = 3;
 
 /** The OTLP signal of an export request (its path or gRPC service). */
 export type OtlpSignal = 'traces' | 'logs';
@@ -49,16 +57,22 @@ export class IngestHandler {
   }
 
   /** `guard`: an authenticated request's project and limits (src/auth/ingest.ts); none when auth is off. */
+  /**
+   * `lease` (when given) holds the request against the memory budget until the caller answers: it grows
+   * to what the decoded request will hold, or the request is refused as over budget before decoding.
+   */
   async handle(
     signal: OtlpSignal,
     body: Buffer,
     format: WireFormat,
     projectHeader: string | undefined,
     transport: string,
+    lease?: BudgetLease,
     guard?: IngestGuard,
   ): Promise<ExportOutcome> {
     if (this.draining) throw pipelineError('SHUTTING_DOWN', 'server is shutting down');
     const header = projectHeader === undefined || projectHeader === '' ? undefined : checkProjectName(projectHeader, `header ${OTLP_PROJECT_HEADER}`);
+    if (lease && !lease.resize(body.length * REQUEST_MEMORY_FACTOR)) throw overBudget();
     return signal === 'traces' ? this.traces(body, format, header, transport, guard) : this.logs(body, format, header, transport, guard);
   }
 
@@ -101,7 +115,7 @@ export class IngestHandler {
       groups.map((g) => ({ project: g.project, count: g.spans.length })),
       body.length,
     );
-    const published = await this.bus.publish({ spans: groups, logs: [] });
+    const published = await this.bus.publish({ spans: groups, logs: [], bytes: body.length });
     if (published.rejectedSpans) this.metrics.spansRefused.inc({ transport, reason: 'too_large' }, published.rejectedSpans);
     errors.push(...published.errors);
     return { rejected: rejected + badProject + badTime + published.rejectedSpans, message: errors.join('; ') };
@@ -128,7 +142,7 @@ export class IngestHandler {
       groups.map((g) => ({ project: g.project, count: g.records.length })),
       body.length,
     );
-    const published = await this.bus.publish({ spans: [], logs: groups });
+    const published = await this.bus.publish({ spans: [], logs: groups, bytes: body.length });
     errors.push(...published.errors);
     return { rejected: rejected + badProject + published.rejectedLogs, message: errors.join('; ') };
   }

@@ -6,6 +6,7 @@ import type { OtlpReceiverConfig } from './config.js';
 import { GrpcReceiver } from './grpc.js';
 import { HttpReceiver } from './http.js';
 import { IngestHandler } from './ingest.js';
+import { ByteBudget } from '../../component/budget.js';
 import type { Authenticator } from '../../auth/keyring.js';
 import type { TlsFiles } from '../../component/net.js';
 
@@ -21,6 +22,8 @@ export interface ReceiverSecurity {
  */
 export class OtlpReceiver implements Component {
   readonly ingest: IngestHandler;
+  /** What requests hold from their first body byte until they are answered (`receivers.memory_budget_bytes`). */
+  readonly budget: ByteBudget;
   private readonly grpc: GrpcReceiver | null;
   private readonly http: HttpReceiver | null;
   private readonly stopping = new Once();
@@ -30,9 +33,17 @@ export class OtlpReceiver implements Component {
     const { metrics, log } = telemetry;
     this.log = log;
     this.ingest = new IngestHandler(next, metrics, retentionDays);
-    const limits = { maxBodyBytes: cfg.max_body_bytes, auth: security.auth, tls: security.tls ?? null };
+    this.budget = new ByteBudget(cfg.memory_budget_bytes, (used) => metrics.memoryBudgetBytes.set(used));
+    const limits = { maxBodyBytes: cfg.max_body_bytes, budget: this.budget, auth: security.auth, tls: security.tls ?? null };
     this.grpc = cfg.grpc.enabled ? new GrpcReceiver({ ...cfg.grpc, ...limits }, this.ingest, metrics, log) : null;
-    this.http = cfg.http.enabled ? new HttpReceiver({ ...cfg.http, ...limits }, this.ingest, metrics, log) : null;
+    this.http = cfg.http.enabled
+      ? new HttpReceiver(
+          { ...cfg.http, ...limits, maxConcurrentUploads: cfg.max_concurrent_uploads, bodyTimeoutMs: cfg.body_timeout_ms },
+          this.ingest,
+          metrics,
+          log,
+        )
+      : null;
   }
 
   /** Bound ports (the configured ones before start), null for a protocol that is off. */
