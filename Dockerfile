@@ -4,7 +4,7 @@
 #
 #   docker build -t tracehouse .
 #   docker run --rm tracehouse --help
-#   docker run --rm -e TRACEHOUSE_BUS=kafka -e KAFKA_BROKERS=kafka:9092 -p 4317:4317 -p 4318:4318 tracehouse receiver
+#   docker run --rm -e TRACEHOUSE_BUS=kafka -e KAFKA_BROKERS=kafka:9092 -e TRACEHOUSE_BOOTSTRAP_ADMIN_KEY=… -p 4317:4317 -p 4318:4318 tracehouse receiver
 #
 # Base: Debian slim (glibc), not Alpine. Every runtime dependency is pure JavaScript (@grpc/grpc-js,
 # kafkajs, @clickhouse/client, protobufjs, pino), so Alpine would run it too and be ~40 MB smaller;
@@ -65,8 +65,16 @@ LABEL org.opencontainers.image.title="tracehouse" \
       org.opencontainers.image.licenses="Apache-2.0"
 # The embedded store (chDB) is not in the image, so a plain `start` uses a ClickHouse server
 # (CLICKHOUSE_URL, default http://localhost:8123). Override any setting with the environment.
+# A container's listeners must be reachable from outside it, so they bind every interface; that turns
+# API keys on (auth.mode auto): give the first admin key with TRACEHOUSE_BOOTSTRAP_ADMIN_KEY (or a
+# secret file named by TRACEHOUSE_BOOTSTRAP_ADMIN_KEY_FILE), then create project keys with
+# `tracehouse keys create` (deploy/README.md).
 ENV NODE_ENV=production \
-    TRACEHOUSE_STORE=clickhouse
+    TRACEHOUSE_STORE=clickhouse \
+    TRACEHOUSE_GRPC_HOST=0.0.0.0 \
+    TRACEHOUSE_HTTP_HOST=0.0.0.0 \
+    TRACEHOUSE_API_HOST=0.0.0.0 \
+    TRACEHOUSE_TELEMETRY_HOST=0.0.0.0
 WORKDIR /app
 # Root-owned and read-only for the runtime user: the process never writes into /app.
 # package.json is required at run time: it makes dist/*.js ES modules ("type": "module").

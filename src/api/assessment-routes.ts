@@ -73,6 +73,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
   return [
     {
       method: 'GET',
+      auth: 'read',
       pattern: /^\/api\/v1\/assessments$/,
       handler: async (_req, url) => {
         const q = parseWith(statsQuery, queryObject(url.searchParams, ['name']));
@@ -87,6 +88,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
     },
     {
       method: 'POST',
+      auth: 'write',
       pattern: /^\/api\/v1\/traces\/([^/]+)\/assessments$/,
       status: 201,
       handler: async (req, url, m) => {
@@ -100,6 +102,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
       // Create or replace under a caller-chosen id: scorers derive ids from (trace, scorer, version) so
       // re-scoring a trace rewrites its verdict instead of adding another.
       method: 'PUT',
+      auth: 'write',
       pattern: one,
       handler: async (req, url, m) => {
         const { traceId, assessmentId } = ids(m);
@@ -113,6 +116,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
     },
     {
       method: 'GET',
+      auth: 'read',
       pattern: /^\/api\/v1\/traces\/([^/]+)\/assessments$/,
       handler: async (_req, url, m) => {
         const { traceId } = ids(m);
@@ -122,6 +126,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
     },
     {
       method: 'GET',
+      auth: 'read',
       pattern: one,
       handler: async (_req, url, m) => {
         const { traceId, assessmentId } = ids(m);
@@ -134,6 +139,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
     },
     {
       method: 'PATCH',
+      auth: 'write',
       pattern: one,
       handler: async (req, url, m) => {
         const current = await existing(url, m);
@@ -143,6 +149,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
     },
     {
       method: 'DELETE',
+      auth: 'write',
       pattern: one,
       handler: async (_req, url, m) => {
         await store.remove(await existing(url, m));
@@ -151,6 +158,7 @@ export function assessmentRoutes(store: AssessmentStore, stats: (p: StatsParams)
     },
     {
       method: 'POST',
+      auth: 'write',
       pattern: /^\/api\/v1\/traces\/([^/]+)\/assessments\/([^/]+)\/override$/,
       status: 201,
       handler: async (req, url, m) => {

@@ -9,6 +9,10 @@ import { TraceReader } from '../query/trace-reader.js';
 import { assessmentRoutes } from './assessment-routes.js';
 import type { ApiConfig } from './config.js';
 import { ApiServer } from './server.js';
+import type { Authenticator } from '../auth/keyring.js';
+import { KeyStore } from '../auth/store.js';
+import { keyRoutes } from './key-routes.js';
+import type { TlsFiles } from '../component/net.js';
 import { evaluatorStatusRoutes } from './status-routes.js';
 import { webUiRoutes } from './web-ui.js';
 import type { Publisher } from '../component/consumer.js';
@@ -16,12 +20,16 @@ import { mlflowRoutes } from './mlflow/routes.js';
 import { ExperimentStore, RunStore, TraceMetaWriter } from './mlflow/store.js';
 
 /**
- * The JSON API over a started store: search and trace detail, assessments, health and metrics, and
+ * The JSON API over a started store: search and trace detail, assessments, keys, health and metrics, and
  * MLflow's REST API (its client's OTLP span export goes to `publisher`, the process's bus, when there is one).
  */
-export const apiFactory: Factory<ApiConfig, { store: ClickHouseStore; readiness: Readiness; telemetry: Telemetry; publisher?: Publisher }, ApiServer> = {
+export const apiFactory: Factory<
+  ApiConfig,
+  { store: ClickHouseStore; readiness: Readiness; telemetry: Telemetry; auth: Authenticator; tls: TlsFiles | null; publisher?: Publisher },
+  ApiServer
+> = {
   type: 'api',
-  create: (cfg, { store, readiness, telemetry, publisher }) => {
+  create: (cfg, { store, readiness, telemetry, auth, tls, publisher }) => {
     const reader = store.reader;
     const assessments = new AssessmentStore(store.writer, reader);
     const traces = new TraceReader(reader);
@@ -38,10 +46,11 @@ export const apiFactory: Factory<ApiConfig, { store: ClickHouseStore; readiness:
     const routes = [
       ...assessmentRoutes(assessments, (p) => assessmentStats(reader, p)),
       ...evaluatorStatusRoutes((p) => evaluatorStatus(reader, p)),
+      ...keyRoutes(new KeyStore(store.writer, reader), auth),
       ...mlflow,
       // Last: it answers every path outside /api.
       ...webUiRoutes(),
     ];
-    return new ApiServer(cfg, traces, telemetry.metrics, readiness, telemetry.log, routes);
+    return new ApiServer({ host: cfg.host, port: cfg.port, auth, tls }, traces, telemetry.metrics, readiness, telemetry.log, routes);
   },
 };

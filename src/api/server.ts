@@ -21,20 +21,33 @@ import {
 } from './params.js';
 import { readJsonBody } from './body.js';
 import type { Metrics } from '../component/telemetry/metrics.js';
-import { closeServer, httpServer, listen } from '../component/net.js';
+import { closeServer, httpServer, listen, type TlsFiles } from '../component/net.js';
+import type { Authenticator } from '../auth/keyring.js';
+import { apiAuth, apiAuthError, authorizeBodyProject, principalOf, type ApiGuard, type RouteAuth } from './auth.js';
 import { msLeft, Once, type Component, type Deadline } from '../component/component.js';
 import { serveOps, type Readiness } from '../component/telemetry/ops.js';
 
 export interface ApiServerOptions {
   host: string;
   port: number;
+  /** Keys, host and origin checks; none: every route is open (tests of other concerns). */
+  auth?: Authenticator;
+  tls?: TlsFiles | null;
 }
+
+export { principalOf, type RouteAuth };
 
 export type Handler = (req: IncomingMessage, url: URL, match: RegExpExecArray) => Promise<unknown>;
 export interface Route {
   method: string;
   pattern: RegExp;
   handler: Handler;
+  /**
+   * Who may call it (required, so a new route cannot forget): `public`, `key` (any valid key), or the
+   * scope a key needs (`read`, `write`, `admin`) on the project the request names with `?project=`
+   * (absent: the key's own). See `./auth.ts` and ARCHITECTURE.md "Authentication".
+   */
+  auth: RouteAuth;
   /** Status of a successful answer (200 unless said). */
   status?: number;
 }
@@ -46,6 +59,7 @@ export class ApiServer implements Component {
   private readonly stopping = new Once();
   private server: Server | null = null;
   private readonly routes: Route[];
+  private readonly guard: ApiGuard | null;
 
   constructor(
     private readonly opts: ApiServerOptions,
@@ -59,13 +73,26 @@ export class ApiServer implements Component {
       {
         method: 'GET',
         pattern: /^\/api\/v1\/traces$/,
+        auth: 'read',
         handler: (_req, url) => this.search(parseWith(searchQuerySchema, queryObject(url.searchParams, ['order_by']))),
       },
       // The same search with its parameters in a JSON body, so that large IN lists fit.
-      { method: 'POST', pattern: /^\/api\/v1\/traces\/search$/, handler: async (req) => this.search(parseWith(searchBodySchema, await readJsonBody(req))) },
-      { method: 'GET', pattern: /^\/api\/v1\/traces\/([^/]+)$/, handler: (_req, url, m) => this.trace(url, m[1] as string) },
+      {
+        method: 'POST',
+        pattern: /^\/api\/v1\/traces\/search$/,
+        auth: 'read',
+        // The project is in the body: checked there (api/auth.ts), not from ?project=.
+        handler: async (req) => this.search(parseWith(searchBodySchema, authorizeBodyProject(req, await readJsonBody(req), 'read', this.opts.auth))),
+      },
+      { method: 'GET', pattern: /^\/api\/v1\/traces\/([^/]+)$/, auth: 'read', handler: (_req, url, m) => this.trace(url, m[1] as string) },
       ...extraRoutes,
     ];
+    this.guard = opts.auth ? apiAuth(opts.auth, opts.host) : null;
+  }
+
+  /** Every route this server answers, for the auth table test. */
+  get routeList(): readonly Route[] {
+    return this.routes;
   }
 
   get port(): number {
@@ -73,7 +100,7 @@ export class ApiServer implements Component {
   }
 
   async start(): Promise<void> {
-    const server = httpServer((req, res) => void this.dispatch(req, res));
+    const server = httpServer((req, res) => void this.dispatch(req, res), this.opts.tls ?? null);
     // Requests Node refuses before any handler runs (an over-long URL, broken HTTP) get our JSON error too.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (!socket.writable || err.code === 'ECONNRESET') {
@@ -97,7 +124,9 @@ export class ApiServer implements Component {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const guard = this.guard;
     try {
+      if (guard?.preflight(req, res)) return;
       if (await serveOps(url.pathname, res, this.metrics, this.readiness)) return;
       let pathMatched = false;
       for (const route of this.routes) {
@@ -105,6 +134,7 @@ export class ApiServer implements Component {
         if (!m) continue;
         pathMatched = true;
         if (route.method !== req.method) continue;
+        if (guard) await guard.check(req, url, route.auth);
         const out = await route.handler(req, url, m);
         if (out instanceof RawReply) {
           res.writeHead(out.status, { ...out.headers, 'Content-Length': Buffer.byteLength(out.body) });
@@ -118,12 +148,15 @@ export class ApiServer implements Component {
     } catch (err) {
       const apiErr = this.toApiError(err);
       if (apiErr.status >= 500) this.log.error({ err }, 'api request failed');
+      if (apiErr.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       this.json(res, apiErr.status, apiErr.toJSON());
     }
   }
 
   private toApiError(err: unknown): ApiError {
     if (err instanceof ApiError) return err;
+    const authErr = this.opts.auth ? apiAuthError(err) : null;
+    if (authErr) return authErr;
     if (err instanceof FilterSyntaxError) {
       return new ApiError('INVALID_FILTER', err.message, { position: err.position, expected: err.expected });
     }

@@ -12,6 +12,7 @@ export function evaluatorStatusRoutes(status: (p: { project: string; fromNs: big
     {
       method: 'GET',
       pattern: /^\/api\/v1\/evaluator\/status$/,
+      auth: 'read',
       handler: async (_req, url) => {
         const q = parseWith(statusQuery, queryObject(url.searchParams));
         const toNs = q.to ?? BigInt(Date.now()) * 1_000_000n;

@@ -68,6 +68,8 @@ export function webUiRoutes(dir: string | null = defaultUiDir()): Route[] {
       method: 'GET',
       // Everything but the JSON API (ops paths like /healthz are answered before any route).
       pattern: /^\/(?!api(?:\/|$))(.*)$/,
+      // Static files of the UI: no trace data (the UI's own API calls need a key when keys are on).
+      auth: 'public',
       handler: async (_req, _url, m) => {
         let rel = '';
         try {

@@ -5,10 +5,16 @@ import type { FlagDef } from './command.js';
 /** Where the API is: every command that talks to a running tracehouse takes these (see command.ts). */
 export const API_FLAGS: readonly FlagDef[] = [
   { name: 'api-url', type: 'string', value: 'URL', env: 'TRACEHOUSE_API_URL', default: 'http://localhost:8080', help: 'the running tracehouse API' },
+  { name: 'key', type: 'string', value: 'KEY', env: 'TRACEHOUSE_API_KEY', help: 'API key, needed once keys are on (README "API keys")' },
 ];
 
-/** `--project`, the same default as the API's `?project=`. */
-export const projectFlag = (help: string): FlagDef => ({ name: 'project', type: 'string', value: 'NAME', default: 'default', help });
+/** `--project`; without it the API answers for the key's own project (`default` when keys are off). */
+export const projectFlag = (help: string): FlagDef => ({
+  name: 'project',
+  type: 'string',
+  value: 'NAME',
+  help: `${help} (default: the key's project, else default)`,
+});
 
 export class ApiClientError extends Error {
   override name = 'ApiClientError';
@@ -32,6 +38,13 @@ export function apiVerdict(err: unknown): RetryVerdict {
   return { retryable: s === undefined || s === 408 || s === 429 || s >= 500, retryAfterMs: err.retryAfterMs };
 }
 
+/** The key every call sends (`--key`, else TRACEHOUSE_API_KEY); none when the API runs without keys. */
+let apiKey: string | undefined = process.env.TRACEHOUSE_API_KEY || undefined;
+
+export function setApiKey(key: string | undefined): void {
+  if (key) apiKey = key;
+}
+
 export async function apiRequest<T>(
   baseUrl: string,
   method: string,
@@ -43,10 +56,10 @@ export async function apiRequest<T>(
   for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
   let res: Response;
   try {
-    res = await fetch(url, {
-      method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   } catch (err) {
     throw new ApiClientError(`cannot reach the API at ${baseUrl} (${(err as Error).message}); is "tracehouse start" running?`);
   }
@@ -59,7 +72,8 @@ export async function apiRequest<T>(
   }
   if (!res.ok) {
     const error = (parsed as { error?: { message?: string; code?: string } }).error;
-    throw new ApiClientError(error?.message ?? res.statusText, res.status, error?.code, retryAfterFromHeaders(res.headers));
+    const hint = res.status === 401 && !apiKey ? ' (pass --key or set TRACEHOUSE_API_KEY)' : '';
+    throw new ApiClientError(`${error?.message ?? res.statusText}${hint}`, res.status, error?.code, retryAfterFromHeaders(res.headers));
   }
   return parsed as T;
 }

@@ -11,8 +11,9 @@ const optionsSchema = z
     'source-id': z.string().optional(),
     'source-type': z.enum(SOURCE_TYPES).optional(),
     'span-id': z.string().optional(),
-    project: z.string(),
+    project: z.string().optional(),
     'api-url': z.url(),
+    key: z.string().optional(),
   })
   .strict();
 

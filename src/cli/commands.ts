@@ -4,12 +4,23 @@
  * it here: the parser, `--help` and the README's Commands section (test/unit/docs-sync.test.ts) follow.
  */
 import { expectCommand, feedbackCommand } from './assess.js';
+import { setApiKey } from './api-client.js';
 import { commandHelp, type CommandDef, parseCommandArgs, UsageError } from './command.js';
 import { evaluateCommand } from './evaluate.js';
 import { migrateCommand, roleCommands, startCommand } from './serve.js';
+import { keysCommand } from './keys.js';
 import { tracesCommand } from './traces.js';
 
-export const COMMANDS: readonly CommandDef[] = [startCommand, ...roleCommands, migrateCommand, tracesCommand, feedbackCommand, expectCommand, evaluateCommand];
+export const COMMANDS: readonly CommandDef[] = [
+  startCommand,
+  ...roleCommands,
+  migrateCommand,
+  tracesCommand,
+  feedbackCommand,
+  expectCommand,
+  evaluateCommand,
+  keysCommand,
+];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -43,5 +54,7 @@ export async function runCli(argv: readonly string[], out: NodeJS.WritableStream
     out.write(commandHelp(def));
     return 0;
   }
+  // Every API call of this run sends it (flags come after env in parseCommandArgs).
+  if (typeof args.values.key === 'string') setApiKey(args.values.key);
   return def.run(args);
 }

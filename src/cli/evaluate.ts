@@ -21,10 +21,11 @@ const optionsSchema = z
     from: z.string().optional(),
     to: z.string().optional(),
     scorers: z.string({ error: 'is required: a YAML file with a `scorers:` list' }),
-    project: z.string(),
+    project: z.string().optional(),
     concurrency: z.coerce.number().int().min(1).max(256),
     limit: z.coerce.number().int().min(1).optional(),
     'api-url': z.url(),
+    key: z.string().optional(),
   })
   .strict();
 
@@ -121,13 +122,15 @@ export async function runEvaluateCommand({ values }: ParsedArgs): Promise<number
   }
 
   try {
-    const all = await traceIds(api, o.project, o.filter, o.from, o.to, o.limit);
+    // Without --project: the key's own project (`default` when the API runs without keys).
+    const project = o.project ?? (await apiRequest<{ project: string | null }>(api, 'GET', '/api/v1/auth/whoami')).project ?? 'default';
+    const all = await traceIds(api, project, o.filter, o.from, o.to, o.limit);
     // A scorer's own filter narrows the search further; offline runs score every match (no sampling).
     const eligible = new Map<string, Set<string>>();
     for (const c of configured) {
       if (!c.filter) continue;
       const combined = o.filter ? `${o.filter} AND ${c.filter}` : c.filter;
-      eligible.set(c.scorer.name, new Set(await traceIds(api, o.project, combined, o.from, o.to)));
+      eligible.set(c.scorer.name, new Set(await traceIds(api, project, combined, o.from, o.to)));
     }
     process.stderr.write(`scoring ${all.length} trace(s) with ${configured.map((c) => c.scorer.name).join(', ')}\n`);
 
@@ -140,9 +143,9 @@ export async function runEvaluateCommand({ values }: ParsedArgs): Promise<number
     await Promise.all(
       all.map((traceId) =>
         traceLimiter.run(async () => {
-          const detail = await apiRequest<TraceDetailView>(api, 'GET', `/api/v1/traces/${traceId}`, { project: o.project });
+          const detail = await apiRequest<TraceDetailView>(api, 'GET', `/api/v1/traces/${traceId}`, { project });
           const scorers = configured.filter((c) => eligible.get(c.scorer.name)?.has(traceId) ?? true).map((c) => c.scorer);
-          const records = await scoreTrace(o.project, traceRecordFromView(detail), scorers, limiter);
+          const records = await scoreTrace(project, traceRecordFromView(detail), scorers, limiter);
           for (const r of records) {
             const body = {
               name: r.name,
@@ -156,7 +159,7 @@ export async function runEvaluateCommand({ values }: ParsedArgs): Promise<number
             };
             // A verdict cost a judge call: retry a failed write a few times (unless the API refused it), then report it and go on.
             try {
-              await retry(() => apiRequest(api, 'PUT', `/api/v1/traces/${traceId}/assessments/${r.assessmentId}`, { project: o.project }, body), {
+              await retry(() => apiRequest(api, 'PUT', `/api/v1/traces/${traceId}/assessments/${r.assessmentId}`, { project }, body), {
                 backoff: WRITE_RETRY,
                 maxRetries: 2,
                 maxRetryAfterMs: 30_000,

@@ -8,10 +8,11 @@ const optionsSchema = z
     from: z.string().optional(),
     to: z.string().optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(20),
-    project: z.string(),
+    project: z.string().optional(),
     json: z.boolean().default(false),
     ids: z.boolean().default(false),
     'api-url': z.url(),
+    key: z.string().optional(),
   })
   .strict();
 

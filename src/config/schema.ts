@@ -6,6 +6,8 @@ import { apiConfigSchema } from '../api/config.js';
 import { evaluatorConfigSchema } from '../evaluate/config.js';
 import { telemetryConfigSchema } from '../component/telemetry/ops.js';
 import { logLevelSchema } from '../component/telemetry/logger.js';
+import { authConfigSchema } from '../auth/config.js';
+import { tlsConfigSchema } from '../component/net.js';
 
 /**
  * The whole configuration, composed of each component's own schema (which holds its fields, defaults and
@@ -22,6 +24,10 @@ export const configSchema = z
     /** Health and metrics for roles that do not serve the API (receiver, writer, evaluator). */
     telemetry: telemetryConfigSchema.prefault({}),
     evaluator: evaluatorConfigSchema.prefault({}),
+    /** API keys, host/origin checks and ingest limits (src/auth/). */
+    auth: authConfigSchema.prefault({}),
+    /** A certificate for the OTLP receivers and the API; none: plain TCP. */
+    tls: tlsConfigSchema.prefault({}),
     log_level: logLevelSchema.default('info'),
   })
   .strict();

@@ -13,6 +13,8 @@ import { apiFactory } from '../api/factory.js';
 import type { ApiServer } from '../api/server.js';
 import { otlpReceiverFactory, type OtlpReceiver } from '../receivers/otlp/receiver.js';
 import type { NodeTable } from './graph.js';
+import { authFactory, type Authenticator } from '../auth/factory.js';
+import { readTls } from '../component/net.js';
 
 /** Every component a process can run, by node id. */
 export interface Nodes {
@@ -26,6 +28,7 @@ export interface Nodes {
   api: ApiServer;
   otlpReceiver: OtlpReceiver;
   telemetry: TelemetryServer;
+  auth: Authenticator;
 }
 export type NodeId = keyof Nodes;
 
@@ -46,7 +49,13 @@ export interface Environment {
 export function nodeTable(env: Environment): NodeTable<Nodes> {
   const { config, telemetry, readiness } = env;
   const kafka = config.bus.kafka;
+  const tls = (): ReturnType<typeof readTls> => readTls(config.tls);
   return {
+    auth: {
+      needs: [],
+      uses: ['store'],
+      create: (g) => authFactory.create(config.auth, { store: g.find('store'), listenHosts: listenHosts(config), telemetry }),
+    },
     store: { needs: [], create: () => clickhouseStoreFactory.create(config.store, { telemetry }) },
     storeWriter: { needs: ['store'], create: (g) => storeWriterFactory.create(config.writer, { store: g.get('store'), telemetry }) },
     kafkaWriter: {
@@ -79,21 +88,34 @@ export function nodeTable(env: Environment): NodeTable<Nodes> {
     },
     kafkaProducer: { needs: [], create: () => kafkaProducerFactory.create(kafka, { telemetry }) },
     api: {
-      needs: ['store'],
+      needs: ['store', 'auth'],
       uses: ['inlineBus', 'kafkaProducer', 'kafkaWriter', 'evaluator'],
       create: (g) => {
         // MLflow's client sends spans to the API port: they go to this process's bus, if it has one.
         const publisher = g.find('inlineBus') ?? g.find('kafkaProducer');
-        return apiFactory.create(config.api, { store: g.get('store'), readiness, telemetry, ...(publisher ? { publisher } : {}) });
+        return apiFactory.create(config.api, {
+          store: g.get('store'),
+          readiness,
+          telemetry,
+          auth: g.get('auth'),
+          tls: tls(),
+          ...(publisher ? { publisher } : {}),
+        });
       },
     },
     otlpReceiver: {
-      needs: [],
+      needs: ['auth'],
       uses: ['inlineBus', 'kafkaProducer', 'api'],
       create: (g) => {
         const next = g.find('inlineBus') ?? g.find('kafkaProducer');
         if (!next) throw new Error('the OTLP receiver needs a bus (inlineBus or kafkaProducer)');
-        return otlpReceiverFactory.create(config.receivers, { next, telemetry, retentionDays: config.store.retention_days });
+        return otlpReceiverFactory.create(config.receivers, {
+          next,
+          telemetry,
+          retentionDays: config.store.retention_days,
+          auth: g.get('auth'),
+          tls: tls(),
+        });
       },
     },
     telemetry: {
@@ -102,4 +124,13 @@ export function nodeTable(env: Environment): NodeTable<Nodes> {
       create: () => telemetryServerFactory.create(config.telemetry, { telemetry, readiness }),
     },
   };
+}
+
+/** The addresses of the listeners that carry data (API, OTLP): what decides whether keys are on. */
+export function listenHosts(config: Readonly<Config>): string[] {
+  return [
+    ...(config.api.enabled ? [config.api.host] : []),
+    ...(config.receivers.grpc.enabled ? [config.receivers.grpc.host] : []),
+    ...(config.receivers.http.enabled ? [config.receivers.http.host] : []),
+  ];
 }

@@ -1,7 +1,8 @@
 import type { Config } from '../config/schema.js';
 import { startupError } from '../component/errors.js';
 import { evaluatorWanted } from '../evaluate/factory.js';
-import type { NodeId } from './nodes.js';
+import { listenHosts, type NodeId } from './nodes.js';
+import { keysRequired } from '../auth/config.js';
 
 export const ROLES = ['receiver', 'writer', 'evaluator', 'api'] as const;
 export type Role = (typeof ROLES)[number];
@@ -47,6 +48,12 @@ export function nodesFor(config: Readonly<Config>, roles: readonly Role[]): Node
     wanted = roles.flatMap((r) => KAFKA_ROLES[r]);
   }
   const nodes = [...new Set(wanted)].filter((id) => ENABLED[id]?.(config) ?? true);
+  // Every process with a listener that carries data checks keys; a receiver reads them from the store
+  // unless it asks an API for them (auth.keys_url).
+  if (nodes.includes('api') || nodes.includes('otlpReceiver')) {
+    if (!nodes.includes('store') && keysRequired(config.auth, listenHosts(config)) && !config.auth.keys_url) nodes.unshift('store');
+    nodes.push('auth');
+  }
   if (!nodes.includes('api')) nodes.push('telemetry');
   return nodes;
 }

@@ -7,6 +7,7 @@ import type { Evaluator } from '../evaluate/evaluator.js';
 import type { SpanPosition } from '../bus/kafka/evaluator-source.js';
 import type { ClickHouseStore } from '../exporters/clickhouse/store.js';
 import { orderNodes, RunningGraph } from './graph.js';
+import type { ApiServer } from '../api/server.js';
 import { nodeTable, type NodeId, type Nodes } from './nodes.js';
 import { nodesFor, ROLES, type Role } from './roles.js';
 
@@ -19,6 +20,7 @@ const READY_AS: Partial<Record<NodeId, string>> = {
   kafkaWriter: 'kafka-consumer',
   kafkaEvaluatorSource: 'kafka-evaluator-consumer',
   kafkaProducer: 'kafka',
+  auth: 'auth',
 };
 
 /**
@@ -60,6 +62,11 @@ export class Service {
   /** The running evaluator, when this process scores traces. */
   get evaluator(): Evaluator<SpanPosition> | null {
     return this.graph.find('evaluator')?.evaluator ?? null;
+  }
+
+  /** The API server, when this process serves it (its route list is what the auth table test walks). */
+  get api(): ApiServer | null {
+    return this.graph.find('api') ?? null;
   }
 
   /** Bound ports; null for a listener this process does not run. */

@@ -50,7 +50,19 @@ describe.skipIf(!brokers)('component lifecycle, for every node of the factory ta
 
   it('covers every node id', () => {
     expect(ids.sort()).toEqual(
-      ['api', 'evaluator', 'inlineBus', 'kafkaEvaluatorSource', 'kafkaProducer', 'kafkaWriter', 'otlpReceiver', 'store', 'storeWriter', 'telemetry'].sort(),
+      [
+        'api',
+        'auth',
+        'evaluator',
+        'inlineBus',
+        'kafkaEvaluatorSource',
+        'kafkaProducer',
+        'kafkaWriter',
+        'otlpReceiver',
+        'store',
+        'storeWriter',
+        'telemetry',
+      ].sort(),
     );
   });
 

@@ -13,6 +13,7 @@ const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 const LAYERS: readonly (readonly string[])[] = [
   ['model'],
   ['component'],
+  ['auth'],
   ['otlp', 'normalize'],
   ['exporters', 'receivers'],
   ['assessments'],

@@ -688,6 +688,13 @@ export function mlflowRoutes(d: MlflowDeps): Route[] {
     ],
   ];
 
+  /**
+   * MLflow names its project by experiment id or trace id, in paths, queries and bodies, and its handlers
+   * do not scope reads to one project: once keys are on they take an admin key (MLFLOW_TRACKING_TOKEN),
+   * never a project key, so no key of one project reads another's traces through them.
+   */
+  const MLFLOW_AUTH = 'admin' as const;
+
   const wrap =
     (h: Handler): Route['handler'] =>
     async (req, url, m) => {
@@ -703,10 +710,16 @@ export function mlflowRoutes(d: MlflowDeps): Route[] {
   };
 
   return [
-    { method: 'GET', pattern: /^\/version$/, handler: async () => new RawReply(200, { 'Content-Type': 'text/plain; charset=utf-8' }, MLFLOW_SERVER_VERSION) },
+    {
+      method: 'GET',
+      pattern: /^\/version$/,
+      auth: 'public',
+      handler: async () => new RawReply(200, { 'Content-Type': 'text/plain; charset=utf-8' }, MLFLOW_SERVER_VERSION),
+    },
     {
       method: 'POST',
       pattern: /^\/v1\/traces$/,
+      auth: MLFLOW_AUTH,
       handler: async (req) => {
         try {
           await ingestOtlp(req, d.publisher, (id) => experimentById(id));
@@ -716,8 +729,8 @@ export function mlflowRoutes(d: MlflowDeps): Route[] {
         }
       },
     },
-    ...routes.map(([method, pattern, h]) => ({ method, pattern, handler: wrap(h) })),
+    ...routes.map(([method, pattern, h]) => ({ method, pattern, auth: MLFLOW_AUTH, handler: wrap(h) })),
     // Anything else under MLflow's prefixes: ENDPOINT_NOT_FOUND, the code that makes the client use its fallbacks.
-    ...['GET', 'POST', 'PATCH', 'DELETE', 'PUT'].map((method) => ({ method, pattern: new RegExp(`${P}/`), handler: wrap(notFound) })),
+    ...['GET', 'POST', 'PATCH', 'DELETE', 'PUT'].map((method) => ({ method, pattern: new RegExp(`${P}/`), auth: MLFLOW_AUTH, handler: wrap(notFound) })),
   ];
 }

@@ -27,6 +27,12 @@ export class Metrics {
     labelNames: ['transport', 'error'] as const,
     registers: [this.registry],
   });
+  readonly authFailures = new Counter({
+    name: 'tracehouse_auth_failures_total',
+    help: 'Requests refused by authentication, by listener (api, http, grpc) and reason (no_key, bad_key, revoked, expired, wrong_project, wrong_scope)',
+    labelNames: ['listener', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly spansWritten = new Counter({
     name: 'tracehouse_spans_written_total',
     help: 'Span rows inserted into the store',

@@ -7,7 +7,7 @@ import { msLeft, Once, type Component, type Deadline, type Factory } from '../co
 import type { Telemetry } from './index.js';
 
 /** `telemetry`: where roles without the API answer health checks and scrapes. */
-export const telemetryConfigSchema = z.object({ host: hostSchema.default('0.0.0.0'), port: portSchema.default(8888) }).strict();
+export const telemetryConfigSchema = z.object({ host: hostSchema.default('127.0.0.1'), port: portSchema.default(8888) }).strict();
 export type TelemetryConfig = z.infer<typeof telemetryConfigSchema>;
 
 /** A named dependency check; resolves true when the dependency answers. */

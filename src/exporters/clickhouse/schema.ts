@@ -227,6 +227,33 @@ export const MIGRATIONS: readonly Migration[] = [
       SETTINGS ${DEDUP}`,
     ],
   },
+  {
+    version: 4,
+    name: 'api keys',
+    statements: [
+      // One row per change of a key (created, revoked): readers take the latest fields per id and the
+      // earliest revocation, so a revoke is never undone by a concurrent write. Only a salted SHA-256 of
+      // the secret is kept. Last use lives in its own table, so recording it cannot race a revoke.
+      `CREATE TABLE IF NOT EXISTS api_keys (
+        id String,
+        version UInt64,
+        name String,
+        project String,
+        scopes Array(LowCardinality(String)),
+        salt String,
+        hash String,
+        created_ms UInt64,
+        expires_ms UInt64,
+        revoked_ms UInt64
+      ) ENGINE = MergeTree
+      ORDER BY (id, version)`,
+      `CREATE TABLE IF NOT EXISTS api_key_usage (
+        id String,
+        last_used_ms UInt64
+      ) ENGINE = ReplacingMergeTree(last_used_ms)
+      ORDER BY id`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention, with the time column the TTL uses. */

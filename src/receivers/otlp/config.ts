@@ -3,7 +3,7 @@ import { hostSchema, portSchema } from '../../component/net.js';
 
 const listener = (port: number) =>
   z
-    .object({ enabled: z.boolean().default(true), host: hostSchema.default('0.0.0.0'), port: portSchema.default(port) })
+    .object({ enabled: z.boolean().default(true), host: hostSchema.default('127.0.0.1'), port: portSchema.default(port) })
     .strict()
     .prefault({});
 

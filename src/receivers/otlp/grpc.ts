@@ -5,6 +5,9 @@ import { OTLP_PROJECT_HEADER, type IngestHandler, type OtlpSignal } from './inge
 import { toOtlpFailure } from './status.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { msLeft, type Deadline } from '../../component/component.js';
+import type { TlsFiles } from '../../component/net.js';
+import type { Authenticator } from '../../auth/keyring.js';
+import { authAnswer, authorizeExport } from './auth.js';
 import type { ByteBudget } from '../../component/budget.js';
 import { overBudget } from './body.js';
 
@@ -12,6 +15,8 @@ export interface GrpcReceiverOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  auth?: Authenticator | undefined;
+  tls?: TlsFiles | null;
   /** Shared with the HTTP receiver. grpc-js has read the message when the handler runs: it is held from then. */
   budget: ByteBudget;
 }
@@ -65,10 +70,16 @@ export class GrpcReceiver {
       Export: this.handler('logs'),
     });
     this.boundPort = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(`${this.opts.host}:${this.opts.port}`, ServerCredentials.createInsecure(), (err, port) => {
-        if (err) reject(new Error(`cannot listen on ${this.opts.host}:${this.opts.port}: ${err.message}`));
-        else resolve(port);
-      });
+      server.bindAsync(
+        `${this.opts.host}:${this.opts.port}`,
+        this.opts.tls
+          ? ServerCredentials.createSsl(null, [{ cert_chain: this.opts.tls.cert, private_key: this.opts.tls.key }], false)
+          : ServerCredentials.createInsecure(),
+        (err, port) => {
+          if (err) reject(new Error(`cannot listen on ${this.opts.host}:${this.opts.port}: ${err.message}`));
+          else resolve(port);
+        },
+      );
     });
     this.server = server;
     this.log.info({ port: this.boundPort }, 'OTLP/gRPC receiver listening');
@@ -77,9 +88,15 @@ export class GrpcReceiver {
   private handler(signal: OtlpSignal) {
     return (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>): void => {
       const project = call.metadata.get(OTLP_PROJECT_HEADER)[0];
+      const authorization = call.metadata.get('authorization')[0];
       const lease = this.opts.budget.tryAcquire(call.request.length);
       (lease
-        ? this.ingest.handle(signal, call.request, 'protobuf', typeof project === 'string' ? project : undefined, 'grpc', lease)
+        ? authorizeExport(
+            this.opts.auth,
+            typeof authorization === 'string' ? authorization : undefined,
+            typeof project === 'string' ? project : undefined,
+            'grpc',
+          ).then(({ project: p, guard }) => this.ingest.handle(signal, call.request, 'protobuf', p, 'grpc', lease, guard))
         : Promise.reject(overBudget())
       )
         .then((outcome) => {
@@ -87,6 +104,14 @@ export class GrpcReceiver {
           callback(null, signal === 'traces' ? encodeTraceResponse(partial, 'protobuf') : encodeLogsResponse(partial, 'protobuf'));
         })
         .catch((err: unknown) => {
+          const a = authAnswer(err);
+          if (a) {
+            const trailer = new Metadata();
+            if (a.retryAfterSeconds !== undefined) trailer.set('retry-after', String(a.retryAfterSeconds));
+            if (a.grpcDetails) trailer.set('grpc-status-details-bin', a.grpcDetails);
+            callback({ code: a.grpcCode, details: a.message, metadata: trailer });
+            return;
+          }
           const f = toOtlpFailure(err);
           this.metrics.requestsFailed.inc({ transport: 'grpc', error: f.errorClass });
           const trailer = new Metadata();

@@ -6,7 +6,9 @@ import { readBody, UnsupportedEncodingError } from './body.js';
 import { OTLP_PROJECT_HEADER, type IngestHandler, type OtlpSignal, type WireFormat } from './ingest.js';
 import { toOtlpFailure } from './status.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
-import { closeServer, httpServer, listen } from '../../component/net.js';
+import { closeServer, httpServer, listen, type TlsFiles } from '../../component/net.js';
+import type { Authenticator } from '../../auth/keyring.js';
+import { authAnswer, authorizeExport } from './auth.js';
 import { msLeft, type Deadline } from '../../component/component.js';
 import type { ByteBudget, BudgetLease } from '../../component/budget.js';
 import { pipelineError } from '../../component/errors.js';
@@ -15,6 +17,8 @@ export interface HttpReceiverOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  auth?: Authenticator | undefined;
+  tls?: TlsFiles | null;
   /** Shared with the gRPC receiver: what requests hold from their first body byte until answered. */
   budget: ByteBudget;
   maxConcurrentUploads: number;
@@ -24,7 +28,7 @@ export interface HttpReceiverOptions {
 const PATHS: Record<string, OtlpSignal> = { '/v1/traces': 'traces', '/v1/logs': 'logs' };
 const CONTENT_TYPES: Record<string, WireFormat> = { 'application/x-protobuf': 'protobuf', 'application/json': 'json' };
 /** google.rpc.Code values used in error bodies. */
-const RPC_CODE: Record<number, number> = { 400: 3, 404: 5, 405: 12, 408: 4, 413: 8, 415: 3, 429: 8, 503: 14 };
+const RPC_CODE: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 408: 4, 413: 8, 415: 3, 429: 8, 503: 14 };
 
 /** OTLP/HTTP receiver: POST /v1/traces and /v1/logs, protobuf or JSON, optionally gzip/deflate. */
 export class HttpReceiver {
@@ -48,7 +52,7 @@ export class HttpReceiver {
         this.log.error({ err }, 'otlp/http: unexpected failure');
         if (!res.headersSent) this.fail(res, 'protobuf', 503, 'internal error', 1);
       });
-    });
+    }, this.opts.tls ?? null);
     await listen(server, this.opts.port, this.opts.host);
     this.server = server;
     this.log.info({ port: this.port }, 'OTLP/HTTP receiver listening');
@@ -67,6 +71,18 @@ export class HttpReceiver {
     if (!CONTENT_TYPES[mime]) {
       return this.fail(res, format, 415, `unsupported Content-Type "${mime}": use application/x-protobuf or application/json`);
     }
+    const header = req.headers[OTLP_PROJECT_HEADER];
+    // Authenticated before the body is read: an unauthenticated client costs no decompression.
+    let authorized: Awaited<ReturnType<typeof authorizeExport>>;
+    try {
+      authorized = await authorizeExport(this.opts.auth, req.headers.authorization, Array.isArray(header) ? header[0] : header, 'http');
+    } catch (err) {
+      const a = authAnswer(err);
+      if (!a) throw err;
+      res.setHeader('Connection', 'close');
+      if (a.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+      return this.fail(res, format, a.httpStatus, a.message, a.retryAfterSeconds);
+    }
     // Refused before reading a byte when too many bodies are being read or the budget is spent: a client
     // over the limits gets its answer at once instead of waiting for memory.
     if (this.uploads >= this.opts.maxConcurrentUploads) {
@@ -84,13 +100,14 @@ export class HttpReceiver {
       } finally {
         this.uploads--;
       }
-      const header = req.headers[OTLP_PROJECT_HEADER];
       try {
-        const outcome = await this.ingest.handle(signal, body, format, Array.isArray(header) ? header[0] : header, 'http', lease);
+        const outcome = await this.ingest.handle(signal, body, format, authorized.project, 'http', lease, authorized.guard);
         const partial = outcome.rejected > 0 ? { rejected: outcome.rejected, message: outcome.message } : null;
         const payload = signal === 'traces' ? encodeTraceResponse(partial, format) : encodeLogsResponse(partial, format);
         this.send(res, format, 200, payload);
       } catch (err) {
+        const a = authAnswer(err);
+        if (a) return this.fail(res, format, a.httpStatus, a.message, a.retryAfterSeconds);
         const f = toOtlpFailure(err);
         this.metrics.requestsFailed.inc({ transport: 'http', error: f.errorClass });
         if (f.httpStatus >= 500) this.log.warn({ err: f.message }, 'otlp/http: request refused as retryable');

@@ -5,6 +5,7 @@ import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.j
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { PROJECT_ATTRIBUTE, PROJECT_RE, PROJECT_RULE, resolveProject } from '../../model/project.js';
 import { describeRefusal, outsideWindow, timeWindow } from './time-window.js';
+import type { IngestGuard } from '../../auth/ingest.js';
 import type { BudgetLease } from '../../component/budget.js';
 import { overBudget } from './body.js';
 
@@ -58,6 +59,7 @@ export class IngestHandler {
     this.draining = true;
   }
 
+  /** `guard`: an authenticated request's project and limits (src/auth/ingest.ts); none when auth is off. */
   /**
    * `lease` (when given) holds the request against the memory budget until the caller answers: it grows
    * to what the decoded request will hold, or the request is refused as over budget before decoding.
@@ -69,16 +71,18 @@ export class IngestHandler {
     projectHeader: string | undefined,
     transport: string,
     lease?: BudgetLease,
+    guard?: IngestGuard,
   ): Promise<ExportOutcome> {
     if (this.draining) throw pipelineError('SHUTTING_DOWN', 'server is shutting down');
     const header = projectHeader === undefined || projectHeader === '' ? undefined : checkProjectName(projectHeader, `header ${OTLP_PROJECT_HEADER}`);
     if (lease && !lease.resize(body.length * REQUEST_MEMORY_FACTOR)) throw overBudget();
-    return signal === 'traces' ? this.traces(body, format, header, transport) : this.logs(body, format, header, transport);
+    return signal === 'traces' ? this.traces(body, format, header, transport, guard) : this.logs(body, format, header, transport, guard);
   }
 
-  private async traces(body: Buffer, format: WireFormat, header: string | undefined, transport: string): Promise<ExportOutcome> {
+  private async traces(body: Buffer, format: WireFormat, header: string | undefined, transport: string, guard?: IngestGuard): Promise<ExportOutcome> {
     const request = decodeTraceRequest(body, format);
     const { accepted, rejected, errors } = validateTraceRequest(request);
+    guard?.checkResources(accepted.resourceSpans.map((rs) => rs.resource.attributes));
     const groups: SpanGroup[] = [];
     let badProject = 0;
     let received = 0;
@@ -110,15 +114,20 @@ export class IngestHandler {
       this.metrics.spansRefused.inc({ transport, reason: 'time' }, badTime);
       errors.push(describeRefusal(badTime, window));
     }
+    guard?.admit(
+      groups.map((g) => ({ project: g.project, count: g.spans.length })),
+      body.length,
+    );
     const published = await this.bus.publish({ spans: groups, logs: [], bytes: body.length });
     if (published.rejectedSpans) this.metrics.spansRefused.inc({ transport, reason: 'too_large' }, published.rejectedSpans);
     errors.push(...published.errors);
     return { rejected: rejected + badProject + badTime + published.rejectedSpans, message: errors.join('; ') };
   }
 
-  private async logs(body: Buffer, format: WireFormat, header: string | undefined, transport: string): Promise<ExportOutcome> {
+  private async logs(body: Buffer, format: WireFormat, header: string | undefined, transport: string, guard?: IngestGuard): Promise<ExportOutcome> {
     const request = decodeLogsRequest(body, format);
     const { accepted, rejected, errors } = validateLogsRequest(request);
+    guard?.checkResources(accepted.resourceLogs.map((rl) => rl.resource.attributes));
     const groups: LogGroup[] = [];
     let badProject = 0;
     let received = 0;
@@ -132,6 +141,10 @@ export class IngestHandler {
     }
     this.metrics.logsReceived.inc({ transport }, received + rejected);
     if (badProject) errors.push(`${badProject} log record(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
+    guard?.admit(
+      groups.map((g) => ({ project: g.project, count: g.records.length })),
+      body.length,
+    );
     const published = await this.bus.publish({ spans: [], logs: groups, bytes: body.length });
     errors.push(...published.errors);
     return { rejected: rejected + badProject + published.rejectedLogs, message: errors.join('; ') };

@@ -7,6 +7,14 @@ import { GrpcReceiver } from './grpc.js';
 import { HttpReceiver } from './http.js';
 import { IngestHandler } from './ingest.js';
 import { ByteBudget } from '../../component/budget.js';
+import type { Authenticator } from '../../auth/keyring.js';
+import type { TlsFiles } from '../../component/net.js';
+
+/** Keys and TLS of both listeners (src/auth/); none: open, plain TCP. */
+export interface ReceiverSecurity {
+  auth?: Authenticator;
+  tls?: TlsFiles | null;
+}
 
 /**
  * The OTLP receiver, like the Collector's otlpreceiver: one component serving both protocols over one
@@ -21,12 +29,12 @@ export class OtlpReceiver implements Component {
   private readonly stopping = new Once();
   private readonly log: Logger;
 
-  constructor(cfg: OtlpReceiverConfig, next: Publisher, telemetry: Telemetry, retentionDays = 0) {
+  constructor(cfg: OtlpReceiverConfig, next: Publisher, telemetry: Telemetry, retentionDays = 0, security: ReceiverSecurity = {}) {
     const { metrics, log } = telemetry;
     this.log = log;
     this.ingest = new IngestHandler(next, metrics, retentionDays);
     this.budget = new ByteBudget(cfg.memory_budget_bytes, (used) => metrics.memoryBudgetBytes.set(used));
-    const limits = { maxBodyBytes: cfg.max_body_bytes, budget: this.budget };
+    const limits = { maxBodyBytes: cfg.max_body_bytes, budget: this.budget, auth: security.auth, tls: security.tls ?? null };
     this.grpc = cfg.grpc.enabled ? new GrpcReceiver({ ...cfg.grpc, ...limits }, this.ingest, metrics, log) : null;
     this.http = cfg.http.enabled
       ? new HttpReceiver(
@@ -62,7 +70,11 @@ export class OtlpReceiver implements Component {
 }
 
 /** `retentionDays` is the store's: what the receiver acknowledges must stay readable there. */
-export const otlpReceiverFactory: Factory<OtlpReceiverConfig, { next: Publisher; telemetry: Telemetry; retentionDays: number }, OtlpReceiver> = {
+export const otlpReceiverFactory: Factory<
+  OtlpReceiverConfig,
+  { next: Publisher; telemetry: Telemetry; retentionDays: number } & ReceiverSecurity,
+  OtlpReceiver
+> = {
   type: 'otlp-receiver',
-  create: (cfg, { next, telemetry, retentionDays }) => new OtlpReceiver(cfg, next, telemetry, retentionDays),
+  create: (cfg, { next, telemetry, retentionDays, auth, tls }) => new OtlpReceiver(cfg, next, telemetry, retentionDays, { auth, tls: tls ?? null }),
 };

@@ -1,0 +1,82 @@
+import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
+
+/** A bootstrap admin key for tests (never a real one). */
+export const BOOTSTRAP_KEY = 'test-bootstrap-admin-key-0123456789';
+
+export interface CreatedKey {
+  id: string;
+  secret: string;
+}
+
+export async function createKey(
+  api: string,
+  admin: string,
+  body: { project?: string; scopes: string[]; name?: string; expires_in?: string },
+): Promise<CreatedKey> {
+  const res = await fetch(`${api}/api/v1/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as { key: { id: string }; secret: string };
+  if (res.status !== 201) throw new Error(`creating a key: HTTP ${res.status} ${JSON.stringify(json)}`);
+  return { id: json.key.id, secret: json.secret };
+}
+
+export async function revokeKey(api: string, admin: string, id: string): Promise<void> {
+  const res = await fetch(`${api}/api/v1/keys/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+  if (res.status !== 200) throw new Error(`revoking a key: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** Waits for `ok()` with a generous deadline (never a fixed sleep). */
+export async function waitFor(ok: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const identity = (b: Buffer): Buffer => b;
+const OtlpClient = makeGenericClientConstructor(
+  {
+    traces: {
+      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    },
+    logs: {
+      path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+    },
+  },
+  'OtlpRaw',
+);
+
+/** One raw OTLP/gRPC export with the given metadata. */
+export function grpcExport(
+  target: string,
+  method: 'traces' | 'logs',
+  body: Buffer,
+  md: Record<string, string>,
+  creds = credentials.createInsecure(),
+): Promise<{ err: ServiceError | null }> {
+  const client = new OtlpClient(target.replace(/^https?:\/\//, ''), creds);
+  const metadata = new Metadata();
+  for (const [k, v] of Object.entries(md)) metadata.set(k, v);
+  return new Promise((resolve) => {
+    (client[method] as (b: Buffer, m: Metadata, cb: (e: ServiceError | null) => void) => void)(body, metadata, (err) => {
+      client.close();
+      resolve({ err });
+    });
+  });
+}
