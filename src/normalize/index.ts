@@ -9,7 +9,7 @@
 import type { NormalizedSpan } from '../model/genai.js';
 import type { Attributes, Resource, Scope, Span } from '../model/otlp.js';
 import { documentsFrom, looksLikeDocumentList } from './documents.js';
-import { addMetaObject, addTag, type Draft, finish, newDraft, setInputs, setOutputs, setStr } from './draft.js';
+import { addMeta, addTag, type Draft, finish, newDraft, setInputs, setOutputs, setStr } from './draft.js';
 import { genaiEventsToIO } from './events.js';
 import { applyLangfuse } from './langfuse.js';
 import { applyLogfire } from './logfire.js';
@@ -18,7 +18,7 @@ import { applyOpenInference } from './openinference.js';
 import { applyOtelGenAI } from './otel-genai.js';
 import { applyTraceloop, applyTraceloopLegacy } from './traceloop.js';
 import { applyVercel } from './vercel.js';
-import { decodeJson } from './util.js';
+import { decodeJson, isObject } from './util.js';
 
 export { genaiEventsToIO } from './events.js';
 export type { GenAIEvent } from './events.js';
@@ -90,7 +90,16 @@ function applyCommon(d: Draft, a: Attributes, code: number): void {
   setStr(d, 'userId', a['user.id']);
   setStr(d, 'userId', a['enduser.id']);
   const metadata = a.metadata;
-  if (metadata !== undefined) addMetaObject(d, decodeJson(metadata));
+  if (metadata !== undefined) {
+    const m = decodeJson(metadata);
+    if (isObject(m)) {
+      // LangChain's own ls_* keys (ls_provider, ls_model_name, ls_temperature, …) describe the call, not
+      // the trace: they fill provider and model where those are blank and stay out of the metadata.
+      setStr(d, 'provider', m.ls_provider);
+      setStr(d, 'model', m.ls_model_name);
+      for (const k in m) if (!k.startsWith('ls_')) addMeta(d, k, m[k]);
+    }
+  }
   const tags = a['tag.tags'];
   if (Array.isArray(tags)) for (const t of tags) if (typeof t === 'string') addTag(d, t, '');
   if (code === 2) setStr(d, 'errorMessage', a['error.type']);
