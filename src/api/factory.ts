@@ -6,6 +6,7 @@ import type { ClickHouseStore } from '../exporters/clickhouse/store.js';
 import { assessmentStats } from '../assessments/stats.js';
 import { TraceReader } from '../query/trace-reader.js';
 import { assessmentRoutes } from './assessment-routes.js';
+import { ingestRoutes } from './ingest-routes.js';
 import type { ApiConfig } from './config.js';
 import { ApiServer } from './server.js';
 
@@ -15,7 +16,7 @@ export const apiFactory: Factory<ApiConfig, { store: ClickHouseStore; readiness:
   create: (cfg, { store, readiness, telemetry }) => {
     const reader = store.reader;
     const assessments = new AssessmentStore(store.writer, reader);
-    const routes = assessmentRoutes(assessments, (p) => assessmentStats(reader, p));
+    const routes = [...assessmentRoutes(assessments, (p) => assessmentStats(reader, p)), ...ingestRoutes(reader, telemetry.metrics)];
     return new ApiServer(cfg, new TraceReader(reader), telemetry.metrics, readiness, telemetry.log, routes);
   },
 };

@@ -6,7 +6,7 @@
  * several conventions (Vercel's doGenerate also sets gen_ai.*, Pydantic AI sets gen_ai.* plus its own keys)
  * takes each field from the convention that knows it best.
  */
-import type { NormalizedSpan } from '../model/genai.js';
+import type { Convention, NormalizedSpan } from '../model/genai.js';
 import type { Attributes, Resource, Scope, Span } from '../model/otlp.js';
 import { documentsFrom, looksLikeDocumentList } from './documents.js';
 import { addMeta, addTag, type Draft, finish, newDraft, setInputs, setOutputs, setStr } from './draft.js';
@@ -159,5 +159,20 @@ export function normalizeSpan(span: Span, _resource: Resource, _scope: Scope): N
 
   applyCommon(d, a, code);
   complete(d, span.name);
-  return finish(d);
+  const n = finish(d);
+  n.convention = conventionOf(f);
+  return n;
+}
+
+/** The convention that mapped most of a span: the first module that ran (most specific first). */
+function conventionOf(f: number): Convention {
+  if (f & MLFLOW) return 'mlflow';
+  if (f & LANGFUSE) return 'langfuse';
+  if (f & OPENINFERENCE) return 'openinference';
+  if (f & VERCEL) return 'vercel';
+  if (f & (TRACELOOP | GENAI_INDEXED)) return 'traceloop';
+  if (f & LOGFIRE) return 'logfire';
+  if (f & GENAI) return 'otel-genai';
+  if (f & LLM_PREFIX) return 'openinference';
+  return 'none';
 }

@@ -82,7 +82,7 @@ describe.each(NAMES)('python capture %s', (name) => {
       expect(llm.length, 'LLM spans').toBeGreaterThan(0);
       for (const s of llm) {
         expect(s.model, `${s.name} model`).toMatch(/^(gpt-4o-mini|error-model)/);
-        expect(s.provider.toLowerCase(), `${s.name} provider`).toContain('openai');
+        expect((s.provider ?? '').toLowerCase(), `${s.name} provider`).toContain('openai');
       }
       expect(d.info.models, 'models').toHaveLength(1);
       for (const k of Object.keys(d.info.trace_metadata)) expect(k).not.toMatch(/^ls_/);
@@ -133,5 +133,57 @@ describe('what the Python captures showed (issue 13)', () => {
       { role: 'user', content: expect.stringContaining(f.user_instructions) },
     ]);
     expect(llm[0]!.outputs).toEqual([{ role: 'assistant', content: f.email }]);
+  });
+});
+
+describe('the ingest report', () => {
+  interface Report {
+    conventions: Array<{
+      convention: string;
+      spans: number;
+      llm_spans: number;
+      llm_missing_model: number;
+      llm_missing_tokens: number;
+      llm_missing_content: number;
+      unmapped_keys: Array<{ key: string; spans: number }>;
+    }>;
+    refused_since_start: unknown[];
+  }
+  const report = async (project: string, extra = ''): Promise<Report> => {
+    const { status, body } = await getJson<Report>(`${t.api}/api/v1/ingest/report?project=${project}${extra}`);
+    expect(status, JSON.stringify(body)).toBe(200);
+    return body;
+  };
+
+  it('names the attribute keys of a capture that no mapping used, per convention', async () => {
+    await settled('otel-v2-spans');
+    const r = await report('otel-v2-spans');
+    const genai = r.conventions.find((c) => c.convention === 'otel-genai')!;
+    expect(genai.spans).toBe(loadPyFacts('otel-v2-spans').span_count);
+    expect(genai.llm_spans).toBe(6);
+    expect(genai.llm_missing_model).toBe(0);
+    const keys = genai.unmapped_keys.map((k) => k.key);
+    expect(keys).toEqual(expect.arrayContaining(['gen_ai.response.id', 'gen_ai.agent.name', 'gen_ai.request.max_tokens']));
+    expect(keys).not.toContain('gen_ai.request.model');
+    expect(keys).not.toContain('gen_ai.input.messages');
+
+    // Indexed keys are grouped: one entry for every tool of every call.
+    const lc = (await report('openinference-langchain')).conventions.find((c) => c.convention === 'openinference')!;
+    expect(lc.unmapped_keys.map((k) => k.key)).toContain('llm.tools.*.tool.json_schema');
+  });
+
+  it('counts content sent as log events as content, and the write-time counters reach /metrics', async () => {
+    await settled('otel-v2-events');
+    const genai = (await report('otel-v2-events')).conventions.find((c) => c.convention === 'otel-genai')!;
+    expect(genai.llm_spans).toBe(6);
+    expect(genai.llm_missing_content).toBe(0);
+    const metrics = await (await fetch(`${t.api}/metrics`)).text();
+    expect(metrics).toMatch(/tracehouse_ingest_spans_total\{convention="otel-genai"\} \d+/);
+    expect(metrics).toMatch(/tracehouse_ingest_unmapped_attributes_total\{convention="otel-genai"\} \d+/);
+  });
+
+  it('refuses a bad time range', async () => {
+    const { status } = await getJson(`${t.api}/api/v1/ingest/report?project=x&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z`);
+    expect(status).toBe(400);
   });
 });

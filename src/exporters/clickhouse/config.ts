@@ -38,6 +38,8 @@ export const writerConfigSchema = z
     batch_max_wait_ms: z.number().int().min(0).max(60_000).default(0),
     /** Payloads longer than this are cut in trace previews (MLflow keeps 1000). */
     preview_chars: z.number().int().min(16).max(100_000).default(1000),
+    /** Count what each convention's spans lacked (tracehouse_ingest_* in /metrics); cheap enough to leave on. */
+    ingest_report: z.boolean().default(true),
   })
   .strict();
 

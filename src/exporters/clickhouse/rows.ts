@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Json } from '../../model/genai.js';
+import type { Json, NormalizedSpan } from '../../model/genai.js';
 import type { Attributes, Span } from '../../model/otlp.js';
 import { normalizeSpan } from '../../normalize/index.js';
 import { requestText, responseText } from '../../normalize/preview.js';
@@ -65,9 +65,12 @@ const serviceName = (resourceAttrs: Attributes): string => {
   return typeof v === 'string' ? v : '';
 };
 
-export function buildSpanRow(group: SpanGroup, span: Span, resourceAttrs: Record<string, string>): SpanRow {
+/** Sees each span as it becomes a row (the ingest report's counters). */
+export type SpanRowObserver = (n: NormalizedSpan, attrs: Attributes, row: SpanRow) => void;
+
+export function buildSpanRow(group: SpanGroup, span: Span, resourceAttrs: Record<string, string>, observe?: SpanRowObserver): SpanRow {
   const n = normalizeSpan(span, group.resource, group.scope);
-  return {
+  const row: SpanRow = {
     project: group.project,
     trace_id: span.traceId,
     span_id: span.spanId,
@@ -105,6 +108,8 @@ export function buildSpanRow(group: SpanGroup, span: Span, resourceAttrs: Record
     events: span.events.length ? JSON.stringify(span.events.map((e) => ({ name: e.name, time_ns: e.timeNs, attributes: e.attributes }))) : '',
     links: span.links.length ? JSON.stringify(span.links.map((l) => ({ trace_id: l.traceId, span_id: l.spanId, attributes: l.attributes }))) : '',
   };
+  observe?.(n, span.attributes, row);
+  return row;
 }
 
 interface TraceAccumulator {

@@ -8,10 +8,13 @@ import type { ClickHouseStore } from './store.js';
 import type { WriterConfig } from './config.js';
 import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes } from './rows.js';
 import type { EventRow, SpanRow } from './tables.js';
+import { IngestCounters } from './ingest-counters.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 
 export interface StoreWriterOptions {
   previewChars: number;
+  /** Count the ingest report's tracehouse_ingest_* metrics (needs `metrics`). */
+  ingestReport?: boolean;
 }
 
 /**
@@ -24,13 +27,17 @@ export class StoreWriter implements Component, Consumer {
     private readonly client: ClickHouseClient,
     private readonly opts: StoreWriterOptions,
     private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    this.counters = opts.ingestReport !== false && metrics ? new IngestCounters(metrics) : undefined;
+  }
+
+  private readonly counters: IngestCounters | undefined;
 
   async consume(batch: IngestBatch, dedupToken?: string): Promise<void> {
     const spanRows: SpanRow[] = [];
     for (const group of batch.spans) {
       const resourceAttrs = flattenAttributes(group.resource.attributes);
-      for (const span of group.spans) spanRows.push(buildSpanRow(group, span, resourceAttrs));
+      for (const span of group.spans) spanRows.push(buildSpanRow(group, span, resourceAttrs, this.counters?.observe));
     }
     const eventRows: EventRow[] = [];
     for (const group of batch.logs) eventRows.push(...buildEventRows(group));
@@ -42,6 +49,7 @@ export class StoreWriter implements Component, Consumer {
       if (traceRows.length) await this.insert('traces', traceRows, dedupToken);
       if (eventRows.length) await this.insert('events', eventRows, dedupToken);
     } catch (err) {
+      this.counters?.discard();
       this.metrics?.writeFailures.inc({ error: classifyStoreError(err).errorClass });
       throw classifyStoreError(err);
     }
@@ -49,6 +57,8 @@ export class StoreWriter implements Component, Consumer {
     this.metrics?.batchSpans.observe(spanRows.length);
     this.metrics?.spansWritten.inc(spanRows.length);
     this.metrics?.eventsWritten.inc(eventRows.length);
+    // Counted once written: a batch that failed is retried and would be counted twice.
+    this.counters?.flush();
   }
 
   private async insert(table: string, values: object[], dedupToken: string | undefined): Promise<void> {
@@ -68,5 +78,5 @@ export class StoreWriter implements Component, Consumer {
 /** The write stage over a started store's insert connection. */
 export const storeWriterFactory: Factory<WriterConfig, { store: ClickHouseStore; telemetry: Telemetry }, StoreWriter> = {
   type: 'store-writer',
-  create: (cfg, { store, telemetry }) => new StoreWriter(store.writer, { previewChars: cfg.preview_chars }, telemetry.metrics),
+  create: (cfg, { store, telemetry }) => new StoreWriter(store.writer, { previewChars: cfg.preview_chars, ingestReport: cfg.ingest_report }, telemetry.metrics),
 };
