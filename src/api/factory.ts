@@ -7,6 +7,7 @@ import { assessmentStats } from '../assessments/stats.js';
 import { evaluatorStatus } from '../assessments/status.js';
 import { TraceReader } from '../query/trace-reader.js';
 import { assessmentRoutes } from './assessment-routes.js';
+import { ingestRoutes } from './ingest-routes.js';
 import type { ApiConfig } from './config.js';
 import { ApiServer } from './server.js';
 import type { Authenticator } from '../auth/keyring.js';
@@ -46,6 +47,7 @@ export const apiFactory: Factory<
     const routes = [
       ...assessmentRoutes(assessments, (p) => assessmentStats(reader, p)),
       ...evaluatorStatusRoutes((p) => evaluatorStatus(reader, p)),
+      ...ingestRoutes(reader, telemetry.metrics),
       ...keyRoutes(new KeyStore(store.writer, reader), auth),
       ...mlflow,
       // Last: it answers every path outside /api.

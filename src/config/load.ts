@@ -126,6 +126,13 @@ export const SETTINGS: readonly Setting[] = [
     help: 'request bytes per merged write, and bytes per insert, at most',
   },
   { path: 'writer.preview_chars', env: 'TRACEHOUSE_PREVIEW_CHARS', flag: 'preview-chars', type: 'int', help: 'length of request/response previews' },
+  {
+    path: 'writer.ingest_report',
+    env: 'TRACEHOUSE_INGEST_REPORT',
+    flag: 'ingest-report',
+    type: 'bool',
+    help: 'count unmapped keys and incomplete LLM spans in /metrics',
+  },
   { path: 'api.enabled', env: 'TRACEHOUSE_API_ENABLED', flag: 'api-enabled', type: 'bool', help: 'serve the search API' },
   { path: 'api.host', env: 'TRACEHOUSE_API_HOST', flag: 'api-host', type: 'string', help: 'API listen address' },
   { path: 'api.port', env: 'TRACEHOUSE_API_PORT', flag: 'api-port', type: 'int', help: 'API port' },

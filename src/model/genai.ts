@@ -44,8 +44,13 @@ export interface ToolCall {
   result: Json | null;
 }
 
+/** The GenAI convention a span was mapped from (the ingest report's grouping); 'none' for plain spans. */
+export const CONVENTIONS = ['mlflow', 'langfuse', 'openinference', 'vercel', 'traceloop', 'logfire', 'otel-genai', 'none'] as const;
+export type Convention = (typeof CONVENTIONS)[number];
+
 export interface NormalizedSpan {
   spanType: SpanType;
+  convention: Convention;
   /** undefined when the span carries no input/output. */
   inputs: Json | undefined;
   outputs: Json | undefined;

@@ -123,6 +123,7 @@ export function finish(d: Draft): NormalizedSpan {
   }
   return {
     spanType: d.spanType ?? 'UNKNOWN',
+    convention: 'none',
     inputs: d.inputs,
     outputs: d.outputs,
     model: d.model,

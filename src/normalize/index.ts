@@ -6,10 +6,10 @@
  * several conventions (Vercel's doGenerate also sets gen_ai.*, Pydantic AI sets gen_ai.* plus its own keys)
  * takes each field from the convention that knows it best.
  */
-import type { NormalizedSpan } from '../model/genai.js';
+import type { Convention, NormalizedSpan } from '../model/genai.js';
 import type { Attributes, Resource, Scope, Span } from '../model/otlp.js';
 import { documentsFrom, looksLikeDocumentList } from './documents.js';
-import { addMetaObject, addTag, type Draft, finish, newDraft, setInputs, setOutputs, setStr } from './draft.js';
+import { addMeta, addTag, type Draft, finish, newDraft, setInputs, setOutputs, setStr } from './draft.js';
 import { genaiEventsToIO } from './events.js';
 import { applyLangfuse } from './langfuse.js';
 import { applyLogfire } from './logfire.js';
@@ -18,7 +18,7 @@ import { applyOpenInference } from './openinference.js';
 import { applyOtelGenAI } from './otel-genai.js';
 import { applyTraceloop, applyTraceloopLegacy } from './traceloop.js';
 import { applyVercel } from './vercel.js';
-import { decodeJson } from './util.js';
+import { decodeJson, isObject } from './util.js';
 
 export { genaiEventsToIO } from './events.js';
 export type { GenAIEvent } from './events.js';
@@ -90,7 +90,16 @@ function applyCommon(d: Draft, a: Attributes, code: number): void {
   setStr(d, 'userId', a['user.id']);
   setStr(d, 'userId', a['enduser.id']);
   const metadata = a.metadata;
-  if (metadata !== undefined) addMetaObject(d, decodeJson(metadata));
+  if (metadata !== undefined) {
+    const m = decodeJson(metadata);
+    if (isObject(m)) {
+      // LangChain's own ls_* keys (ls_provider, ls_model_name, ls_temperature, …) describe the call, not
+      // the trace: they fill provider and model where those are blank and stay out of the metadata.
+      setStr(d, 'provider', m.ls_provider);
+      setStr(d, 'model', m.ls_model_name);
+      for (const k in m) if (!k.startsWith('ls_')) addMeta(d, k, m[k]);
+    }
+  }
   const tags = a['tag.tags'];
   if (Array.isArray(tags)) for (const t of tags) if (typeof t === 'string') addTag(d, t, '');
   if (code === 2) setStr(d, 'errorMessage', a['error.type']);
@@ -150,5 +159,20 @@ export function normalizeSpan(span: Span, _resource: Resource, _scope: Scope): N
 
   applyCommon(d, a, code);
   complete(d, span.name);
-  return finish(d);
+  const n = finish(d);
+  n.convention = conventionOf(f);
+  return n;
+}
+
+/** The convention that mapped most of a span: the first module that ran (most specific first). */
+function conventionOf(f: number): Convention {
+  if (f & MLFLOW) return 'mlflow';
+  if (f & LANGFUSE) return 'langfuse';
+  if (f & OPENINFERENCE) return 'openinference';
+  if (f & VERCEL) return 'vercel';
+  if (f & (TRACELOOP | GENAI_INDEXED)) return 'traceloop';
+  if (f & LOGFIRE) return 'logfire';
+  if (f & GENAI) return 'otel-genai';
+  if (f & LLM_PREFIX) return 'openinference';
+  return 'none';
 }

@@ -2,7 +2,7 @@
 import type { Attributes } from '../model/otlp.js';
 import { SPAN_TYPES, type SpanType } from '../model/genai.js';
 import { type Draft, setInputs, setOutputs, setStr, setType, setUsageObject } from './draft.js';
-import { decodeJson } from './util.js';
+import { decodeJson, isObject } from './util.js';
 
 const KNOWN = new Set<string>(SPAN_TYPES);
 
@@ -16,6 +16,10 @@ export function applyMlflow(d: Draft, a: Attributes, spanName: string): void {
   setUsageObject(d, decodeJson(a['mlflow.chat.tokenUsage']));
   setStr(d, 'model', decodeJson(a['mlflow.llm.model']));
   setStr(d, 'provider', decodeJson(a['mlflow.llm.provider']));
+  // Autolog marks the message format of its LLM spans (`"openai"`, `"anthropic"`, …): the provider's API.
+  setStr(d, 'provider', decodeJson(a['mlflow.message.format']));
+  // A failed autolog call records no model of its own; its request (the span inputs) names it.
+  if (d.model === '' && (type === 'LLM' || type === 'CHAT_MODEL') && isObject(d.inputs)) setStr(d, 'model', d.inputs.model);
   setStr(d, 'sessionId', decodeJson(a['mlflow.trace.session']));
   setStr(d, 'userId', decodeJson(a['mlflow.trace.user']));
 

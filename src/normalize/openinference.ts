@@ -43,10 +43,19 @@ export function applyOpenInference(d: Draft, a: Attributes): void {
   const kind = a['openinference.span.kind'];
   if (typeof kind === 'string') setType(d, KINDS.get(kind.toUpperCase()));
 
+  // An LLM span's plain message lists read better than input.value/output.value, which hold the
+  // framework's own serialization (LangChain's constructor JSON, generations) or the raw request.
+  if (hasIndexed(a, 'llm.input_messages.', MESSAGE_LEAVES)) setInputs(d, messagesFrom(unflattenIndexed(a, 'llm.input_messages.')));
+  if (hasIndexed(a, 'llm.output_messages.', MESSAGE_LEAVES)) setOutputs(d, messagesFrom(unflattenIndexed(a, 'llm.output_messages.')));
   setInputs(d, ioValue(a['input.value'], a['input.mime_type']));
   setOutputs(d, ioValue(a['output.value'], a['output.mime_type']));
 
   setStr(d, 'model', a['llm.model_name'] ?? a['embedding.model_name'] ?? a['reranker.model_name']);
+  // A failed call has no llm.model_name (no response named it); the request's parameters still do.
+  if (d.model === '' && a['llm.invocation_parameters'] !== undefined) {
+    const params = decodeJson(a['llm.invocation_parameters']);
+    if (isObject(params)) setStr(d, 'model', params.model ?? params.model_name);
+  }
   setStr(d, 'provider', a['llm.provider']);
   setStr(d, 'provider', a['llm.system']);
 
@@ -56,14 +65,6 @@ export function applyOpenInference(d: Draft, a: Attributes): void {
   setNum(d, 'cacheReadTokens', a['llm.token_count.prompt_details.cache_read']);
   setNum(d, 'reasoningTokens', a['llm.token_count.completion_details.reasoning']);
   setNum(d, 'cost', a['llm.cost.total']);
-
-  // The flattened message lists only matter when the span has no input.value/output.value.
-  if (d.inputs === undefined && hasIndexed(a, 'llm.input_messages.', MESSAGE_LEAVES)) {
-    setInputs(d, messagesFrom(unflattenIndexed(a, 'llm.input_messages.')));
-  }
-  if (d.outputs === undefined && hasIndexed(a, 'llm.output_messages.', MESSAGE_LEAVES)) {
-    setOutputs(d, messagesFrom(unflattenIndexed(a, 'llm.output_messages.')));
-  }
 
   if (d.documents === null) {
     if (hasIndexed(a, 'retrieval.documents.', DOCUMENT_LEAVES)) {

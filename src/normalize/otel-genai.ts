@@ -6,6 +6,11 @@ import { type Draft, setInputs, setNum, setOutputs, setStr, setType } from './dr
 import { withSystemInstructions } from './messages.js';
 import { decodeJson } from './util.js';
 
+/**
+ * Every `gen_ai.operation.name` of the current GenAI conventions (semconv 1.39: chat, generate_content,
+ * text_completion, embeddings, retrieval, create_agent, invoke_agent, execute_tool, invoke_workflow) and the
+ * spellings earlier releases and instrumentations sent before those (completion, embedding, …).
+ */
 const OPERATION_TYPES = new Map<string, SpanType>([
   ['chat', 'CHAT_MODEL'],
   ['text_completion', 'LLM'],
@@ -15,6 +20,15 @@ const OPERATION_TYPES = new Map<string, SpanType>([
   ['invoke_agent', 'AGENT'],
   ['create_agent', 'AGENT'],
   ['retrieval', 'RETRIEVER'],
+  // A workflow is a pipeline of steps: MLflow's CHAIN.
+  ['invoke_workflow', 'CHAIN'],
+  // Replaced spellings.
+  ['completion', 'LLM'],
+  ['embedding', 'EMBEDDING'],
+  ['tool', 'TOOL'],
+  ['agent', 'AGENT'],
+  ['workflow', 'CHAIN'],
+  ['rerank', 'RERANKER'],
 ]);
 
 export function operationType(op: unknown): SpanType | undefined {

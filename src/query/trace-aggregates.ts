@@ -17,6 +17,23 @@ export interface TraceAggregate {
   metadata: Record<string, string>;
 }
 
+/** A dated snapshot's suffix: gpt-4o-mini-2024-07-18, claude-3-5-sonnet-20241022. */
+const SNAPSHOT = /^-(\d{4}-\d{2}-\d{2}|\d{8})$/;
+
+/**
+ * The trace's models, sorted, without an alias beside its own snapshot: one call's span may carry the
+ * requested alias (gpt-4o-mini) where another of the same call names the snapshot that answered.
+ */
+export function distinctModels(models: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const m of models) {
+    let aliasOfAnother = false;
+    for (const other of models) if (other !== m && other.startsWith(m) && SNAPSHOT.test(other.slice(m.length))) aliasOfAnother = true;
+    if (!aliasOfAnother) out.push(m);
+  }
+  return out.sort();
+}
+
 const num = (v: string | number | null): number | null => (v === null ? null : Number(v));
 const hasUsage = (r: SpanSummaryRow): boolean => r.input_tokens !== null || r.output_tokens !== null || r.total_tokens !== null;
 
@@ -69,5 +86,5 @@ export function aggregateTrace(spans: readonly SpanSummaryRow[]): TraceAggregate
     Object.assign(tags, s.tags);
     Object.assign(metadata, s.metadata);
   }
-  return { span_count: spans.length, token_usage: usage, models: [...models].sort(), session_id, user_id, tags, metadata };
+  return { span_count: spans.length, token_usage: usage, models: distinctModels(models), session_id, user_id, tags, metadata };
 }

@@ -49,6 +49,7 @@ export class TraceReader {
       // Spans of the window's traces start inside it, or shortly after for traces ending past `to`; an
       // hour covers all but the longest-running traces.
       spanIndexScope: 'start_time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND start_time < fromUnixTimestamp64Nano({to_ns:Int64}) + INTERVAL 1 HOUR',
+      eventTimeScope: `time >= fromUnixTimestamp64Nano({from_ns:Int64}) AND trace_id IN (SELECT trace_id FROM traces WHERE ${inRange})`,
     });
     const conditions = p.traceIds ? [...compiled.conditions, 'trace_id IN {only_ids:Array(String)}'] : compiled.conditions;
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
@@ -105,7 +106,11 @@ export class TraceReader {
 
   /** Whether one trace matches a filter (scorer filters): the same SQL as search, scoped to that trace. */
   async matches(project: string, traceId: string, filter: string): Promise<boolean> {
-    const compiled = compileFilter(filter, { projectParam: 'project', spanTimeScope: 'trace_id = {trace_id:String}' });
+    const compiled = compileFilter(filter, {
+      projectParam: 'project',
+      spanTimeScope: 'trace_id = {trace_id:String}',
+      eventTimeScope: 'trace_id = {trace_id:String}',
+    });
     const where = compiled.conditions.length ? `WHERE ${compiled.conditions.join(' AND ')}` : '';
     const rs = await this.client.query({
       query: `SELECT count() AS n FROM (

@@ -29,6 +29,7 @@ const EXAMPLES: Record<string, { path: string; body?: unknown }> = {
     path: `/api/v1/traces/${TRACE}/assessments/a-1/override?project=a`,
     body: { value: 'bad' },
   },
+  'GET ^\\/api\\/v1\\/ingest\\/report$': { path: '/api/v1/ingest/report?project=a' },
   'GET ^\\/api\\/v1\\/auth\\/whoami$': { path: '/api/v1/auth/whoami' },
   'GET ^\\/api\\/v1\\/keys$': { path: '/api/v1/keys' },
   'POST ^\\/api\\/v1\\/keys$': { path: '/api/v1/keys', body: { project: 'a', scopes: ['read'] } },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureSpans } from '../helpers/fixtures.js';
+import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { exportSpans } from '../helpers/exporters.js';
 import { removeDir } from '../helpers/app.js';
 import { freePort } from '../setup/kafka.js';
@@ -80,7 +80,7 @@ describe('tracehouse start', () => {
 
   it('records feedback and expectations that show up on the trace', async () => {
     const api = `http://127.0.0.1:${ports.api}`;
-    const traceId = 'f312d126c4b03e8ed1710fcd3ca55452';
+    const traceId = loadFacts('openinference').traces[0]!.trace_id;
     const fb = spawnSync(
       process.execPath,
       [BIN, 'feedback', traceId, '--name', 'helpful', '--value', 'true', '--rationale', 'clear email', '--source-id', 'alice', '--api-url', api],

@@ -155,11 +155,12 @@ describe('compileFilter: parsing and SQL', () => {
     ]);
   });
 
-  it('compiles trace.text over previews and span payloads', () => {
+  it('compiles trace.text over previews, span payloads and log events', () => {
     const like = compile("trace.text LIKE '%refund%'");
     expect(like.params).toEqual({ p0: '%refund%' });
     expect(like.conditions).toEqual([
-      '(request_preview LIKE {p0:String} OR response_preview LIKE {p0:String} OR trace_id IN (SELECT trace_id FROM spans WHERE project = {project:String} AND (inputs LIKE {p0:String} OR outputs LIKE {p0:String})))',
+      '(request_preview LIKE {p0:String} OR response_preview LIKE {p0:String} OR trace_id IN (SELECT trace_id FROM spans WHERE project = {project:String} AND (inputs LIKE {p0:String} OR outputs LIKE {p0:String})) OR ' +
+        "trace_id IN (SELECT trace_id FROM events WHERE project = {project:String} AND (body LIKE {p0:String} OR arrayStringConcat(mapValues(attributes), ' ') LIKE {p0:String})))",
     ]);
     expect(compile("trace.text = 'a'").conditions[0]).toContain('position(request_preview, {p0:String}) > 0');
     expect(compile("trace.text != 'a'").conditions[0]).toMatch(/^NOT \(position\(request_preview/);

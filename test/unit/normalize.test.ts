@@ -654,7 +654,7 @@ describe('OpenInference (synthetic)', () => {
     expect(n.outputs).toBe('shipped');
   });
 
-  it('LLM span without input.value: messages from llm.input_messages, cache/reasoning tokens, provider', () => {
+  it('LLM span: messages from llm.input_messages over input.value, cache/reasoning tokens, provider', () => {
     const n = norm('ChatAnthropic', {
       'openinference.span.kind': 'LLM',
       'llm.model_name': 'claude-3-5-sonnet',
@@ -676,7 +676,11 @@ describe('OpenInference (synthetic)', () => {
     });
     expect(n.spanType).toBe('LLM');
     expect(n.provider).toBe('anthropic');
-    expect(n.inputs).toBe('not json (no mime type)');
+    // The message list wins over input.value (LangChain puts its own serialization there).
+    expect(n.inputs).toEqual([
+      { role: 'system', content: 'sys' },
+      { role: 'user', content: 'hi' },
+    ]);
     expect(n.outputs).toEqual([{ role: 'assistant', tool_calls: [{ tool_call: { function: { name: 'f', arguments: '{"x":1}' } } }] }]);
     expect(n.usage).toEqual({
       input_tokens: 10,

@@ -43,6 +43,25 @@ export class Metrics {
     help: 'GenAI event rows (from OTLP logs) inserted into the store',
     registers: [this.registry],
   });
+  // The ingest report's counters: labels are a convention (one of CONVENTIONS) and a fixed field name.
+  readonly ingestSpans = new Counter({
+    name: 'tracehouse_ingest_spans_total',
+    help: 'Spans written, by the GenAI convention they were mapped from',
+    labelNames: ['convention'] as const,
+    registers: [this.registry],
+  });
+  readonly ingestLlmIncomplete = new Counter({
+    name: 'tracehouse_ingest_llm_spans_incomplete_total',
+    help: 'LLM spans written without a model, token counts or content (missing: model, tokens, content)',
+    labelNames: ['convention', 'missing'] as const,
+    registers: [this.registry],
+  });
+  readonly ingestUnmappedAttributes = new Counter({
+    name: 'tracehouse_ingest_unmapped_attributes_total',
+    help: 'Span attributes no mapping read (the keys are in GET /api/v1/ingest/report)',
+    labelNames: ['convention'] as const,
+    registers: [this.registry],
+  });
   readonly writeFailures = new Counter({
     name: 'tracehouse_write_failures_total',
     help: 'Failed write batches, by error class',

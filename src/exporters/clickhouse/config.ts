@@ -48,6 +48,8 @@ export const writerConfigSchema = z
       .default(16 * 1024 * 1024),
     /** Payloads longer than this are cut in trace previews (MLflow keeps 1000). */
     preview_chars: z.number().int().min(16).max(100_000).default(1000),
+    /** Count what each convention's spans lacked (tracehouse_ingest_* in /metrics); cheap enough to leave on. */
+    ingest_report: z.boolean().default(true),
   })
   .strict();
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Json } from '../../model/genai.js';
+import type { Json, NormalizedSpan } from '../../model/genai.js';
 import type { Attributes, Span } from '../../model/otlp.js';
 import { normalizeSpan } from '../../normalize/index.js';
+import { requestText, responseText } from '../../normalize/preview.js';
 import type { LogGroup, SpanGroup } from '../../component/consumer.js';
 import { earlierSpan, placeholderTraceRow, TRACE_ROW_VERSION, type EventRow, type SpanRow, type TraceRow } from './tables.js';
 
@@ -35,14 +36,41 @@ export function preview(stored: string, max: number): string {
   return text.length > max ? text.slice(0, max) : text;
 }
 
+const parseStored = (stored: string): Json | undefined => {
+  try {
+    return JSON.parse(stored) as Json;
+  } catch {
+    return undefined;
+  }
+};
+
+const cutText = (text: string, max: number): string => (text.length > max ? text.slice(0, max) : text);
+
+/** The request preview: the last user message's text when the input is chat, else the input itself. */
+export function requestPreview(stored: string, max: number): string {
+  if (stored === '') return '';
+  const text = requestText(parseStored(stored));
+  return text === undefined ? preview(stored, max) : cutText(text, max);
+}
+
+/** The response preview: the assistant's text when the output is chat, else the output itself. */
+export function responsePreview(stored: string, max: number): string {
+  if (stored === '') return '';
+  const text = responseText(parseStored(stored));
+  return text === undefined ? preview(stored, max) : cutText(text, max);
+}
+
 const serviceName = (resourceAttrs: Attributes): string => {
   const v = resourceAttrs['service.name'];
   return typeof v === 'string' ? v : '';
 };
 
-export function buildSpanRow(group: SpanGroup, span: Span, resourceAttrs: Record<string, string>): SpanRow {
+/** Sees each span as it becomes a row (the ingest report's counters). */
+export type SpanRowObserver = (n: NormalizedSpan, attrs: Attributes, row: SpanRow) => void;
+
+export function buildSpanRow(group: SpanGroup, span: Span, resourceAttrs: Record<string, string>, observe?: SpanRowObserver): SpanRow {
   const n = normalizeSpan(span, group.resource, group.scope);
-  return {
+  const row: SpanRow = {
     project: group.project,
     trace_id: span.traceId,
     span_id: span.spanId,
@@ -80,6 +108,8 @@ export function buildSpanRow(group: SpanGroup, span: Span, resourceAttrs: Record
     events: span.events.length ? JSON.stringify(span.events.map((e) => ({ name: e.name, time_ns: e.timeNs, attributes: e.attributes }))) : '',
     links: span.links.length ? JSON.stringify(span.links.map((l) => ({ trace_id: l.traceId, span_id: l.spanId, attributes: l.attributes }))) : '',
   };
+  observe?.(n, span.attributes, row);
+  return row;
 }
 
 interface TraceAccumulator {
@@ -88,28 +118,37 @@ interface TraceAccumulator {
   /** Outermost spans with a payload, for previews when the root has none. */
   firstInput: SpanRow | null;
   lastOutput: SpanRow | null;
+  /** The same among model calls: a bare root's preview is the conversation, not a retriever's query. */
+  firstChatInput: SpanRow | null;
+  lastChatOutput: SpanRow | null;
 }
+
+const isModelCall = (r: SpanRow): boolean => r.span_type === 'LLM' || r.span_type === 'CHAT_MODEL';
+const startsBefore = (a: SpanRow, b: SpanRow | null): boolean => !b || BigInt(a.start_time_ns) < BigInt(b.start_time_ns);
+const endsAfter = (a: SpanRow, b: SpanRow | null): boolean => !b || BigInt(a.end_time_ns) > BigInt(b.end_time_ns);
 
 /**
  * Trace summaries for the traces a batch touches: from the root span when the batch has it, else an
  * IN_PROGRESS placeholder starting at the batch's earliest span (placeholderTraceRow). Previews come from
- * the root's inputs and outputs; when an app leaves its root bare (as the Vercel AI SDK's users often
- * do), from the earliest-starting span with inputs and the latest-ending span with outputs in the same
- * batch.
+ * the root's inputs and outputs, as text (requestPreview, responsePreview); when an app leaves its root
+ * bare (as the Vercel AI SDK's users often do), from the earliest-starting span with inputs and the
+ * latest-ending span with outputs in the same batch — except a failed root's output, which stays empty.
  */
 export function buildTraceRows(rows: readonly SpanRow[], previewChars: number): TraceRow[] {
   const byTrace = new Map<string, TraceAccumulator>();
   for (const r of rows) {
     const key = `${r.project}\u0000${r.trace_id}`;
     let acc = byTrace.get(key);
-    if (!acc) byTrace.set(key, (acc = { root: null, first: r, firstInput: null, lastOutput: null }));
+    if (!acc) byTrace.set(key, (acc = { root: null, first: r, firstInput: null, lastOutput: null, firstChatInput: null, lastChatOutput: null }));
     else acc.first = earlierSpan(acc.first, r);
     if (r.parent_span_id === '') acc.root = r;
-    if (r.inputs && (!acc.firstInput || BigInt(r.start_time_ns) < BigInt(acc.firstInput.start_time_ns))) acc.firstInput = r;
-    if (r.outputs && (!acc.lastOutput || BigInt(r.end_time_ns) > BigInt(acc.lastOutput.end_time_ns))) acc.lastOutput = r;
+    if (r.inputs && startsBefore(r, acc.firstInput)) acc.firstInput = r;
+    if (r.outputs && endsAfter(r, acc.lastOutput)) acc.lastOutput = r;
+    if (r.inputs && isModelCall(r) && startsBefore(r, acc.firstChatInput)) acc.firstChatInput = r;
+    if (r.outputs && isModelCall(r) && endsAfter(r, acc.lastChatOutput)) acc.lastChatOutput = r;
   }
   const out: TraceRow[] = [];
-  for (const { root, first, firstInput, lastOutput } of byTrace.values()) {
+  for (const { root, first, firstInput, lastOutput, firstChatInput, lastChatOutput } of byTrace.values()) {
     if (root) {
       const duration = BigInt(root.end_time_ns) - BigInt(root.start_time_ns);
       out.push({
@@ -122,8 +161,10 @@ export function buildTraceRows(rows: readonly SpanRow[], previewChars: number): 
         name: root.name,
         root_span_id: root.span_id,
         service_name: root.service_name,
-        request_preview: preview(root.inputs || (firstInput?.inputs ?? ''), previewChars),
-        response_preview: preview(root.outputs || (lastOutput?.outputs ?? ''), previewChars),
+        request_preview: requestPreview(root.inputs || ((firstChatInput ?? firstInput)?.inputs ?? ''), previewChars),
+        // A failed root without output has none: another span's output (retrieved documents, a child's
+        // partial generation) would pass for the trace's answer, and which one depends on batching.
+        response_preview: responsePreview(root.outputs || (root.status_code === 'ERROR' ? '' : ((lastChatOutput ?? lastOutput)?.outputs ?? '')), previewChars),
       });
     } else {
       out.push(placeholderTraceRow(first));

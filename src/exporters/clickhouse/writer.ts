@@ -10,12 +10,15 @@ import type { ClickHouseStore } from './store.js';
 import type { WriterConfig } from './config.js';
 import { buildEventRows, buildSpanRow, buildTraceRows, flattenAttributes } from './rows.js';
 import type { EventRow, SpanRow } from './tables.js';
+import { IngestCounters } from './ingest-counters.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 
 export interface StoreWriterOptions {
   previewChars: number;
   /** Bytes of row text per insert statement, at most (a single larger row goes alone). */
   insertChunkBytes?: number;
+  /** Count the ingest report's tracehouse_ingest_* metrics (needs `metrics`). */
+  ingestReport?: boolean;
 }
 
 /** The tables a write inserts into, in this order: spans before the summaries that point at them. */
@@ -71,7 +74,11 @@ export class StoreWriter implements Component, Consumer {
     private readonly opts: StoreWriterOptions,
     private readonly metrics?: Metrics,
     private readonly log?: Logger,
-  ) {}
+  ) {
+    this.counters = opts.ingestReport !== false && metrics ? new IngestCounters(metrics) : undefined;
+  }
+
+  private readonly counters: IngestCounters | undefined;
 
   async consume(batch: IngestBatch, dedupToken?: string): Promise<void> {
     const started = performance.now();
@@ -84,7 +91,7 @@ export class StoreWriter implements Component, Consumer {
       const spanRows: SpanRow[] = [];
       for (const group of batch.spans) {
         const resourceAttrs = flattenAttributes(group.resource.attributes);
-        for (const span of group.spans) spanRows.push(buildSpanRow(group, span, resourceAttrs));
+        for (const span of group.spans) spanRows.push(buildSpanRow(group, span, resourceAttrs, this.counters?.observe));
       }
       const eventRows: EventRow[] = [];
       for (const group of batch.logs) eventRows.push(...buildEventRows(group));
@@ -109,6 +116,7 @@ export class StoreWriter implements Component, Consumer {
       // The caller was not answered with success: it retries, as a new write. Keeping the entry would
       // replay a write nobody waits for at the next start (harmless, but pointless).
       if (chunks.length > 1) await this.finish(batchId).catch(() => undefined);
+      this.counters?.discard();
       throw e;
     }
     if (chunks.length > 1) await this.finish(batchId).catch((err: unknown) => this.log?.warn({ err, batchId }, 'write journal: cannot drop a finished write'));
@@ -116,6 +124,8 @@ export class StoreWriter implements Component, Consumer {
     this.metrics?.batchSpans.observe(spanCount);
     this.metrics?.spansWritten.inc(spanCount);
     this.metrics?.eventsWritten.inc(eventCount);
+    // Counted once written: a batch that failed is retried and would be counted twice.
+    this.counters?.flush();
   }
 
   /** One insert, one part: the journal holds every statement of the write or none. */
@@ -172,5 +182,10 @@ export class StoreWriter implements Component, Consumer {
 export const storeWriterFactory: Factory<WriterConfig, { store: ClickHouseStore; telemetry: Telemetry }, StoreWriter> = {
   type: 'store-writer',
   create: (cfg, { store, telemetry }) =>
-    new StoreWriter(store.writer, { previewChars: cfg.preview_chars, insertChunkBytes: cfg.batch_max_bytes }, telemetry.metrics, telemetry.log),
+    new StoreWriter(
+      store.writer,
+      { previewChars: cfg.preview_chars, insertChunkBytes: cfg.batch_max_bytes, ingestReport: cfg.ingest_report },
+      telemetry.metrics,
+      telemetry.log,
+    ),
 };

@@ -44,6 +44,8 @@ interface Scope {
   spanTimeScope: string;
   /** Scope over `span_index` for the columns it carries; null to read `spans` for everything. */
   indexScope: string | null;
+  /** The same window over the `events` table (log records: GenAI content events). */
+  eventTimeScope: string;
 }
 
 const TRACE_COLUMNS: Readonly<Record<TraceField, string>> = {
@@ -153,8 +155,13 @@ function textCondition(scope: Scope, op: Op, operand: Operand): string {
   const ph = scope.params.operand(operand, 'Int64');
   const substring = op === '=' || op === '!=';
   const test = (column: string): string => (substring ? `position(${column}, ${ph}) > 0` : compare(column, op, ph));
+  // Content sent as log events (the OTel instrumentations' default) is only in `events`: its bodies and
+  // attribute values (gen_ai.input.messages, …) are texts of the trace as much as span inputs are.
+  const eventTime = scope.eventTimeScope === '' ? '' : ` AND (${scope.eventTimeScope})`;
+  const eventText = `SELECT trace_id FROM events WHERE project = ${scope.project}${eventTime} AND (${test('body')} OR ${test("arrayStringConcat(mapValues(attributes), ' ')")})`;
   const anyText =
-    `(${test('request_preview')} OR ${test('response_preview')} OR ` + `trace_id IN (${spanSubquery(scope, `${test('inputs')} OR ${test('outputs')}`)}))`;
+    `(${test('request_preview')} OR ${test('response_preview')} OR ` +
+    `trace_id IN (${spanSubquery(scope, `${test('inputs')} OR ${test('outputs')}`)}) OR trace_id IN (${eventText}))`;
   return op === '!=' ? `NOT ${anyText}` : anyText;
 }
 
@@ -209,8 +216,9 @@ export function compileConditions(
   projectParam: string,
   spanTimeScope: string,
   indexScope: string | null = null,
+  eventTimeScope = '',
 ): { conditions: string[]; params: Record<string, ParamValue> } {
-  const scope: Scope = { params: new Params(), project: `{${projectParam}:String}`, spanTimeScope, indexScope };
+  const scope: Scope = { params: new Params(), project: `{${projectParam}:String}`, spanTimeScope, indexScope, eventTimeScope };
   const sql = conditions.map((c) => compileCondition(scope, c.key, c.op, c.operand));
   return { conditions: sql, params: scope.params.values };
 }

@@ -23,6 +23,11 @@ export interface FilterContext {
    * table instead of `spans` (attributes and text still read `spans`). Omit it for single-trace lookups.
    */
   spanIndexScope?: string;
+  /**
+   * SQL condition restricting `events` (column `time`) to the window, for trace.text over log-event
+   * content; '' (the default) for none.
+   */
+  eventTimeScope?: string;
 }
 
 export interface CompiledFilter {
@@ -54,7 +59,8 @@ export const DEFAULT_ORDER_BY = 'request_time DESC, trace_id';
  *   require the key to be present, so `tag.x = ''` means "tagged x with an empty value"; for the
  *   columns '' means "not reported" and never matches (use IS NULL). Values are case-sensitive.
  * - trace.text: `=` is a case-sensitive substring search, LIKE/ILIKE/RLIKE apply the pattern to each
- *   text; the texts are the request/response previews and every span's inputs and outputs. `!=` is the
+ *   text; the texts are the request/response previews, every span's inputs and outputs, and the bodies and
+ *   attribute values of the trace's log records (content sent as GenAI events). `!=` is the
  *   complement of `=`.
  * - feedback.X / expectation.X: the trace's latest (by creation time) valid, undeleted assessment of
  *   that name and kind, at its newest version. Strings compare its value text (booleans are 'true' /
@@ -70,7 +76,8 @@ export function compileFilter(filter: string, ctx: FilterContext): CompiledFilte
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(ctx.projectParam) || /^p\d+$/.test(ctx.projectParam)) {
     throw new TypeError(`compileFilter: invalid projectParam ${JSON.stringify(ctx.projectParam)}`);
   }
-  return compileConditions(parseFilter(filter), ctx.projectParam, ctx.spanTimeScope.trim(), ctx.spanIndexScope?.trim() || null);
+  const spanTimeScope = ctx.spanTimeScope.trim();
+  return compileConditions(parseFilter(filter), ctx.projectParam, spanTimeScope, ctx.spanIndexScope?.trim() || null, ctx.eventTimeScope?.trim() ?? '');
 }
 
 /**
