@@ -126,7 +126,13 @@ const call = async (
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key !== undefined) headers.authorization = `Bearer ${key}`;
   const res = await fetch(`${t.api}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, body: (await res.json()) as { error?: { code: string; reason?: string } } };
+  // Not every answer is JSON (MLflow's OTLP export answers protobuf): an auth refusal always is.
+  const text = await res.text();
+  let parsed: { error?: { code: string; reason?: string } } = {};
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {}
+  return { status: res.status, body: parsed };
 };
 
 /** The key that lacks the route's scope but is otherwise valid on project a. */

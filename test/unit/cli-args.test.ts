@@ -20,7 +20,10 @@ const usageError = (fn: () => unknown): UsageError => {
 describe('command definitions drive the parser', () => {
   it('fills defaults, then the environment, then the flags win', () => {
     const traces = def('traces');
-    expect(parseCommandArgs(traces, [], {}).values).toMatchObject({ project: 'default', limit: '20', 'api-url': 'http://localhost:8080' });
+    // No --project: the API answers for the key's own project (`default` when keys are off).
+    expect(parseCommandArgs(traces, [], {}).values).toMatchObject({ limit: '20', 'api-url': 'http://localhost:8080' });
+    expect(parseCommandArgs(traces, [], {}).values.project).toBeUndefined();
+    expect(parseCommandArgs(traces, [], { TRACEHOUSE_API_KEY: 'thk_x' }).values.key).toBe('thk_x');
     expect(parseCommandArgs(traces, [], { TRACEHOUSE_API_URL: 'http://api:9000' }).values['api-url']).toBe('http://api:9000');
     const p = parseCommandArgs(traces, ["trace.status = 'OK'", '--project=sales-email', '--limit', '5', '--json', '--api-url', 'http://x:1'], {
       TRACEHOUSE_API_URL: 'http://api:9000',
