@@ -46,16 +46,21 @@ RUN --mount=type=cache,target=/root/.npm \
  && test -e node_modules/kafkajs/package.json
 
 # ---------------------------------------------------------------------------------------------------
-# build: dev dependencies + tsc -> dist/.
+# build: dev dependencies + tsc -> dist/, and the web UI -> dist/ui.
+# Optional dependencies stay in here: Vite's bundler (rolldown) ships its native binding as one; chdb is
+# already out of the manifest.
 FROM manifest AS build
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=optional --ignore-scripts
+    npm ci --ignore-scripts
 COPY tsconfig.json ./
 COPY proto ./proto
 COPY src ./src
+COPY ui ./ui
 # The chdb import in src/exporters/clickhouse/client.ts is not a literal, so tsc compiles without the package.
 RUN npm run build \
- && test -f dist/cli/main.js
+ && npm run build:ui \
+ && test -f dist/cli/main.js \
+ && test -f dist/ui/index.html
 
 # ---------------------------------------------------------------------------------------------------
 # runtime
