@@ -113,10 +113,39 @@ export class ApiFailure extends Error {
   }
 }
 
+/**
+ * How api() finds the API key and reports a 401: filled in by auth.ts, so this module needs no browser
+ * storage (test/unit/ui-renderers.test.ts type-checks it through io.tsx without the DOM).
+ */
+export const credentials = {
+  key: (): string | null => null,
+  project: (): string | null => null,
+  refused: (_message: string): void => {},
+};
+
+/** The project a request names (`?project=` or a JSON body's), for a refusal's message; the key's own when none. */
+function projectNamed(path: string, body: unknown): string | null {
+  const q = new URL(path, 'http://ui.invalid').searchParams.get('project');
+  if (q) return q;
+  if (typeof body === 'string') {
+    try {
+      const p = (JSON.parse(body) as { project?: unknown }).project;
+      if (typeof p === 'string') return p;
+    } catch {}
+  }
+  return credentials.project();
+}
+
 export async function api<T>(path: string, init?: RequestInit): Promise<T> {
   let res: Response;
+  const key = credentials.key();
+  const headers: Record<string, string> = {
+    ...(init?.body ? { 'content-type': 'application/json' } : {}),
+    ...(key ? { authorization: `Bearer ${key}` } : {}),
+    ...(init?.headers as Record<string, string> | undefined),
+  };
   try {
-    res = await fetch(path, init?.body ? { ...init, headers: { 'content-type': 'application/json', ...init.headers } } : init);
+    res = await fetch(path, { ...init, headers });
   } catch (err) {
     throw new ApiFailure(0, 'UNREACHABLE', `the tracehouse API does not answer (${(err as Error).message})`);
   }
@@ -129,7 +158,10 @@ export async function api<T>(path: string, init?: RequestInit): Promise<T> {
   }
   if (!res.ok) {
     const e = (body as { error?: { code?: string; message?: string } & Record<string, unknown> } | null)?.error;
-    throw new ApiFailure(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`, e ?? {});
+    // A missing or refused key: the sign-in takes the page (App.tsx). A 403 stays an error of its view.
+    if (res.status === 401) credentials.refused(e?.message ?? 'the API wants an API key');
+    const details = res.status === 403 ? { ...e, project: projectNamed(path, init?.body), write: (init?.method ?? 'GET') !== 'GET' } : (e ?? {});
+    throw new ApiFailure(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`, details);
   }
   return body as T;
 }

@@ -1,9 +1,11 @@
 import { useEffect, useMemo, useState } from 'react';
 import { ApiFailure, type Json } from './api';
+import { keyProject, signOut } from './auth';
 import { fmtTime, RANGES, rangeOf, timeZone, toLocalInput } from './format';
 import { type Location, navigate, withParams } from './router';
 
-export const projectOf = (loc: Location): string => loc.params.get('project') || localStorage.getItem('tracehouse.project') || 'default';
+/** The URL's project, else the signed-in key's own (a one-project key can read no other), else the last one. */
+export const projectOf = (loc: Location): string => loc.params.get('project') || keyProject() || localStorage.getItem('tracehouse.project') || 'default';
 
 /** The range of the URL, computed once per URL so queries keep their keys while the view stays. */
 export function useRange(loc: Location): { from: number; to: number; label: string } {
@@ -59,6 +61,29 @@ export function ErrorBox({ error }: { error: unknown }) {
       {e?.code === 'UNREACHABLE' ? (
         <>
           <b>The tracehouse API is not answering.</b> Is <code>tracehouse start</code> running? Retrying when you reload.
+        </>
+      ) : e?.code === 'PERMISSION_DENIED' ? (
+        <>
+          <b>
+            {e.details.reason === 'wrong_project'
+              ? `This key cannot ${e.details.write ? 'write to' : 'read'} project ${String(e.details.project)}.`
+              : `This key cannot do that: ${e.message}.`}
+          </b>{' '}
+          {keyProject() ? (
+            <>
+              Open{' '}
+              <a href={`/traces?project=${encodeURIComponent(keyProject() ?? '')}`} data-testid="key-project">
+                {keyProject()}
+              </a>{' '}
+              (the key's project), or{' '}
+            </>
+          ) : (
+            'Open a project the key belongs to, or '
+          )}
+          <button type="button" className="link" onClick={() => signOut('Sign in with another key.')}>
+            sign in with another key
+          </button>
+          .
         </>
       ) : (
         <>
