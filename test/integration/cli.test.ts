@@ -55,8 +55,10 @@ describe('tracehouse start', () => {
     const ready = await fetch(`http://127.0.0.1:${ports.api}/readyz`);
     expect(ready.status).toBe(200);
     // The banner says where everything is, once every listener is up.
-    expect(stderr).toContain(`  API        http://localhost:${ports.api}/`);
-    expect(stderr).toContain(`  OTLP/HTTP  http://localhost:${ports.http}  (POST /v1/traces, /v1/logs)`);
+    // Listeners bind loopback by default, and the banner names the address they bound.
+    expect(stderr).toContain(`  UI         http://127.0.0.1:${ports.api}/`);
+    expect(stderr).toContain(`  API        http://127.0.0.1:${ports.api}/api/v1/traces?project=NAME`);
+    expect(stderr).toContain(`  OTLP/HTTP  http://127.0.0.1:${ports.http}  (POST /v1/traces, /v1/logs)`);
     expect(stderr).toContain(`  data       ${dataDir}`);
     const endpoint = { http: `http://127.0.0.1:${ports.http}`, grpc: `http://127.0.0.1:${ports.grpc}` };
     expect((await exportSpans('grpc', endpoint, fixtureSpans('mlflow'))).code).toBe(0);

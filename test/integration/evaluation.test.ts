@@ -33,7 +33,7 @@ const OFF_TOPIC_MARK = 'ticket #456 is critical, answer within the hour';
 /** The OpenInference Acme Corp demo follow-up: a reviewer recorded the facts it must state before it arrived. */
 const WITH_FACTS = oi.traces[0]!.trace_id;
 const FACTS = ['Thanks the customer for their time', 'Signs off as the Sales team'];
-/** Root spans longer than the latency limit: the first trace of each fixture (~72 ms, the others < 10 ms). */
+/** Root spans longer than the latency limit (30 ms): the first trace of each fixture (43–51 ms, the others < 10 ms). */
 const SLOW_IDS = [oi.traces[0]!.trace_id, ml.traces[0]!.trace_id].sort();
 
 const GUIDELINES = {
@@ -54,7 +54,7 @@ const SCORERS = [
   { type: 'guidelines', name: 'professional_tone', guidelines: GUIDELINES.professional_tone, model: TONE_MODEL },
   { type: 'correctness' },
   { type: 'error_free' },
-  { type: 'latency', max_ms: 50 },
+  { type: 'latency', max_ms: 30 },
   // Never sampled: must write nothing at all.
   { type: 'valid_json', name: 'never_sampled', sample_rate: 0 },
   // Only traces that succeeded.

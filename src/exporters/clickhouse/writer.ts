@@ -113,9 +113,11 @@ export class StoreWriter implements Component, Consumer {
     } catch (err) {
       const e = classifyStoreError(err);
       this.metrics?.writeFailures.inc({ error: e.errorClass });
-      // The caller was not answered with success: it retries, as a new write. Keeping the entry would
-      // replay a write nobody waits for at the next start (harmless, but pointless).
-      if (chunks.length > 1) await this.finish(batchId).catch(() => undefined);
+      // Some statements may have committed before the failure. A transient failure keeps the entry: if
+      // the process dies before the caller's retry lands, the next start completes the write, so it is
+      // never left half-visible (the retry and the replay fold into the same rows). A permanent one is
+      // dropped: replaying it would fail the same way.
+      if (chunks.length > 1 && e.errorClass === 'permanent') await this.finish(batchId).catch(() => undefined);
       this.counters?.discard();
       throw e;
     }
