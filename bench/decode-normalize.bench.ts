@@ -3,6 +3,7 @@
  *   decode            decodeTraceRequest (OTLP protobuf → model)
  *   decode+normalize  + normalizeSpan on every span
  *   decode+rows       + buildSpanRow (normalize included) + JSON.stringify of each row (the JSONEachRow body)
+ *   +counters         the same with the ingest report's write-time counters (writer.ingest_report) on
  * Request bodies are generated and serialized up front (untimed). Each stage runs `--warmup` rounds, then
  * `--rounds` timed rounds over all bodies; the median round is reported as spans/s and MB/s of protobuf.
  *
@@ -13,6 +14,8 @@ import type { SpanGroup } from '../src/component/consumer.js';
 import { decodeTraceRequest } from '../src/otlp/decode.js';
 import { normalizeSpan } from '../src/normalize/index.js';
 import { buildSpanRow, flattenAttributes } from '../src/exporters/clickhouse/rows.js';
+import { IngestCounters } from '../src/exporters/clickhouse/ingest-counters.js';
+import { Metrics } from '../src/component/telemetry/metrics.js';
 import { generateRequests } from './lib/genai-spans.js';
 import { fmt, machineLine, mb, median } from './lib/stats.js';
 
@@ -43,6 +46,8 @@ const { bodies, spans } = generateRequests({
 });
 const totalBytes = bodies.reduce((n, b) => n + b.length, 0);
 
+const counters = new IngestCounters(new Metrics());
+
 /** A value every stage folds its output into, so the JIT cannot drop the work as dead code. */
 let sink = 0;
 
@@ -66,6 +71,19 @@ const stages: Record<string, () => void> = {
           for (const span of ss.spans) sink += JSON.stringify(buildSpanRow(group, span, resourceAttrs)).length;
         }
       }
+    }
+  },
+  'decode+rows+stringify+counters'() {
+    for (const body of bodies) {
+      for (const rs of decodeTraceRequest(body, 'protobuf').resourceSpans) {
+        const resourceAttrs = flattenAttributes(rs.resource.attributes);
+        for (const ss of rs.scopeSpans) {
+          const group: SpanGroup = { project: 'bench', resource: rs.resource, scope: ss.scope, spans: ss.spans };
+          for (const span of ss.spans) sink += JSON.stringify(buildSpanRow(group, span, resourceAttrs, counters.observe)).length;
+        }
+      }
+      // Once per request, as the writer does once per write.
+      counters.flush();
     }
   },
 };
@@ -111,7 +129,12 @@ if (values.json) {
       `${r.stage.padEnd(24)} ${fmt(r.spansPerSec).padStart(9)} ${fmt(r.mbPerSec, 1).padStart(10)} ${fmt(r.usPerSpan, 2).padStart(9)}   ${r.roundsMs.join(' ')}`,
     );
   }
-  const [d, n, rows] = results;
+  const [d, n, rows, withCounters] = results;
+  if (rows && withCounters) {
+    console.log(
+      `the ingest report's counters add ${fmt(withCounters.usPerSpan - rows.usPerSpan, 2)} µs/span (${fmt((withCounters.usPerSpan / rows.usPerSpan - 1) * 100, 1)}% of rows+stringify)`,
+    );
+  }
   if (d && n && rows) {
     console.log(
       `normalize adds ${fmt(n.usPerSpan - d.usPerSpan, 2)} µs/span, rows+stringify add ${fmt(rows.usPerSpan - n.usPerSpan, 2)} µs/span over normalize ` +
