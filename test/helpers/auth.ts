@@ -1,5 +1,3 @@
-import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
-
 /** A bootstrap admin key for tests (never a real one). */
 export const BOOTSTRAP_KEY = 'test-bootstrap-admin-key-0123456789';
 
@@ -35,48 +33,4 @@ export async function waitFor(ok: () => Promise<boolean>, what: string, ms = 30_
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-const identity = (b: Buffer): Buffer => b;
-const OtlpClient = makeGenericClientConstructor(
-  {
-    traces: {
-      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-    logs: {
-      path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  },
-  'OtlpRaw',
-);
-
-/** One raw OTLP/gRPC export with the given metadata. */
-export function grpcExport(
-  target: string,
-  method: 'traces' | 'logs',
-  body: Buffer,
-  md: Record<string, string>,
-  creds = credentials.createInsecure(),
-): Promise<{ err: ServiceError | null }> {
-  const client = new OtlpClient(target.replace(/^https?:\/\//, ''), creds);
-  const metadata = new Metadata();
-  for (const [k, v] of Object.entries(md)) metadata.set(k, v);
-  return new Promise((resolve) => {
-    (client[method] as (b: Buffer, m: Metadata, cb: (e: ServiceError | null) => void) => void)(body, metadata, (err) => {
-      client.close();
-      resolve({ err });
-    });
-  });
 }

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { BOOTSTRAP_KEY, grpcExport, waitFor } from '../helpers/auth.js';
+import { BOOTSTRAP_KEY, waitFor } from '../helpers/auth.js';
+import { grpcExport } from '../helpers/grpc.js';
 import { protobufBody, syntheticTrace } from '../helpers/synthetic.js';
 
 // chDB opens one data directory per process: each test stops its app before the next starts one.
@@ -30,7 +31,7 @@ describe('per-project ingest limits', () => {
     const limited = await post(t.otlpHttp, traces(1), 'noisy');
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    const { err } = await grpcExport(t.otlpGrpc, 'traces', traces(1), { 'x-tracehouse-project': 'noisy' });
+    const { err } = await grpcExport(t.otlpGrpc, 'traces', traces(1), { metadata: { 'x-tracehouse-project': 'noisy' } });
     expect(err?.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
     const details = err?.metadata.get('grpc-status-details-bin')[0] as Buffer;
     expect(details.toString('latin1')).toContain('type.googleapis.com/google.rpc.RetryInfo');
@@ -124,7 +125,10 @@ describe('TLS', () => {
     expect(await httpsCall(`${t.otlpHttp}/v1/traces`, 'POST', traces(1))).toBe(200);
     expect(await httpsCall(`${t.otlpHttp}/v1/traces`, 'POST', traces(1), false)).toBe(401);
     expect(await httpsCall(`${t.api}/api/v1/traces?project=default`, 'GET')).toBe(200);
-    const { err } = await grpcExport(t.otlpGrpc, 'traces', traces(1), { authorization: `Bearer ${BOOTSTRAP_KEY}` }, credentials.createSsl(ca));
+    const { err } = await grpcExport(t.otlpGrpc, 'traces', traces(1), {
+      metadata: { authorization: `Bearer ${BOOTSTRAP_KEY}` },
+      creds: credentials.createSsl(ca),
+    });
     expect(err).toBeNull();
     // Plain TCP is not answered as OTLP.
     await expect(fetch(`${t.otlpHttp}/v1/traces`, { method: 'POST', body: traces(1) })).rejects.toThrow();

@@ -2,7 +2,8 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteAuth } from '../../src/api/server.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { BOOTSTRAP_KEY, createKey, grpcExport, revokeKey, waitFor, type CreatedKey } from '../helpers/auth.js';
+import { BOOTSTRAP_KEY, createKey, revokeKey, waitFor, type CreatedKey } from '../helpers/auth.js';
+import { grpcExport } from '../helpers/grpc.js';
 import { protobufBody, syntheticTrace } from '../helpers/synthetic.js';
 
 /**
@@ -237,7 +238,7 @@ describe('OTLP transports', () => {
   it('refuses OTLP/gRPC traces and logs with the right code and writes nothing', async () => {
     for (const method of ['traces', 'logs'] as const) {
       for (const [what, md, , code] of cases()) {
-        const { err } = await grpcExport(t.otlpGrpc, method, body(), md);
+        const { err } = await grpcExport(t.otlpGrpc, method, body(), { metadata: md });
         expect(err?.code, `${method} with ${what}`).toBe(code);
       }
     }
@@ -254,7 +255,7 @@ describe('OTLP transports', () => {
       body: protobufBody(other),
     });
     expect(res.status).toBe(403);
-    const { err } = await grpcExport(t.otlpGrpc, 'traces', protobufBody(other), { authorization: `Bearer ${keys.ingestA?.secret}` });
+    const { err } = await grpcExport(t.otlpGrpc, 'traces', protobufBody(other), { metadata: { authorization: `Bearer ${keys.ingestA?.secret}` } });
     expect(err?.code).toBe(GrpcStatus.PERMISSION_DENIED);
     expect(await searchA()).toBe(0);
   });
@@ -266,7 +267,7 @@ describe('OTLP transports', () => {
       body: body(),
     });
     expect(res.status).toBe(200);
-    const { err } = await grpcExport(t.otlpGrpc, 'traces', body(), { authorization: `Bearer ${keys.ingestA?.secret}` });
+    const { err } = await grpcExport(t.otlpGrpc, 'traces', body(), { metadata: { authorization: `Bearer ${keys.ingestA?.secret}` } });
     expect(err).toBeNull();
     await waitFor(async () => (await searchA()) === 2, 'two traces in project a');
   });

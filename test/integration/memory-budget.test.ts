@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
-import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
+import { grpcExport } from '../helpers/grpc.js';
 import type { TraceInfoView } from '../../src/api/views.js';
 
 /**
@@ -118,27 +119,8 @@ describe('memory budget', () => {
   it('refuses a gRPC request as UNAVAILABLE while the budget is held', async () => {
     const holder = stalledUpload(3 * MiB, 1024);
     await until(async () => (await budgetInUse()) >= 3 * MiB, 'the stalled upload holds its declared length');
-    const identity = (b: Buffer): Buffer => b;
-    const Client = makeGenericClientConstructor(
-      {
-        traces: {
-          path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
-        },
-      },
-      'OtlpRaw',
-    );
-    const client = new Client(t.otlpGrpc.replace('http://', ''), credentials.createInsecure());
     // Any bytes will do: the budget is checked before the body is decoded.
-    const err = await new Promise<ServiceError | null>((resolve) =>
-      (client.traces as (b: Buffer, cb: (e: ServiceError | null) => void) => void)(Buffer.alloc(2 * MiB), (e) => resolve(e)),
-    );
-    client.close();
+    const { err } = await grpcExport(t.otlpGrpc, 'traces', Buffer.alloc(2 * MiB));
     expect(err?.code).toBe(status.UNAVAILABLE);
     expect(err?.details).toContain('memory budget');
     holder.socket.destroy();

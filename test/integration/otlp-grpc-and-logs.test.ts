@@ -1,4 +1,4 @@
-import { credentials, makeGenericClientConstructor, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -6,6 +6,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { ExportTraceServiceResponse } from '../../src/otlp/proto.js';
 import { fixtureSpans, loadFacts } from '../helpers/fixtures.js';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
+import { grpcExport } from '../helpers/grpc.js';
 import type { TraceDetailView, TraceInfoView } from '../../src/api/views.js';
 
 let t: TestApp;
@@ -16,43 +17,12 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const identity = (b: Buffer): Buffer => b;
-const Client = makeGenericClientConstructor(
-  {
-    traces: {
-      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-    logs: {
-      path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  },
-  'OtlpRaw',
-);
-
 type Method = 'traces' | 'logs';
-function call(method: Method, body: Buffer, project?: string): Promise<{ err: ServiceError | null; res?: Buffer }> {
-  const client = new Client(t.otlpGrpc.replace('http://', ''), credentials.createInsecure(), { 'grpc.max_send_message_length': 64 * 1024 * 1024 });
-  const md = new Metadata();
-  if (project) md.set('x-tracehouse-project', project);
-  return new Promise((resolve) => {
-    (client[method] as (b: Buffer, m: Metadata, cb: (e: ServiceError | null, r?: Buffer) => void) => void)(body, md, (err, res) => {
-      client.close();
-      resolve({ err, res });
-    });
+const call = (method: Method, body: Buffer, project?: string): Promise<{ err: ServiceError | null; res?: Buffer }> =>
+  grpcExport(t.otlpGrpc, method, body, {
+    metadata: project ? { 'x-tracehouse-project': project } : {},
+    channel: { 'grpc.max_send_message_length': 64 * 1024 * 1024 },
   });
-}
 
 const tracesIn = async (project: string): Promise<TraceInfoView[]> =>
   (await getJson<{ traces: TraceInfoView[] }>(`${t.api}/api/v1/traces?project=${project}`)).body.traces;

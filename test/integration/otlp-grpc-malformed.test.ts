@@ -1,6 +1,7 @@
-import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { grpcExport } from '../helpers/grpc.js';
 import { lenField, traceRequestWithSpan, varintField } from '../helpers/wire.js';
 
 /** gRPC refuses a request whose known field arrives with a wire type it cannot have, instead of acking it. */
@@ -12,31 +13,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const identity = (b: Buffer): Buffer => b;
-const Client = makeGenericClientConstructor(
-  {
-    traces: {
-      path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-    },
-  },
-  'OtlpRaw',
-);
-
-function exportRaw(body: Buffer): Promise<ServiceError | null> {
-  const client = new Client(t.otlpGrpc.replace('http://', ''), credentials.createInsecure());
-  return new Promise((resolve) =>
-    (client.traces as (b: Buffer, cb: (e: ServiceError | null) => void) => void)(body, (e) => {
-      client.close();
-      resolve(e);
-    }),
-  );
-}
+const exportRaw = async (body: Buffer): Promise<ServiceError | null> => (await grpcExport(t.otlpGrpc, 'traces', body)).err;
 
 describe('OTLP/gRPC malformed fields', () => {
   it('answers INVALID_ARGUMENT for a known field with the wrong wire type', async () => {
