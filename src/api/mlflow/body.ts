@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
+import { readBodyBytes } from '../body.js';
 import { MlflowError } from './errors.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -11,17 +12,7 @@ export const MAX_MLFLOW_BODY_BYTES = 8 * 1024 * 1024;
 
 /** The raw body, decompressed (the OTLP exporter gzips), refused once it passes the limit. */
 export async function readRaw(req: IncomingMessage, limit = MAX_MLFLOW_BODY_BYTES): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit)
-    throw new MlflowError('INVALID_PARAMETER_VALUE', `body of ${declared} bytes is over the limit of ${limit}`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new MlflowError('INVALID_PARAMETER_VALUE', `body is over the limit of ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  const raw = Buffer.concat(chunks, size);
+  const raw = await readBodyBytes(req, limit, (message) => new MlflowError('INVALID_PARAMETER_VALUE', message));
   const encoding = (req.headers['content-encoding'] ?? '').toLowerCase().trim();
   try {
     if (encoding === 'gzip' || encoding === 'x-gzip') return await gunzipAsync(raw, { maxOutputLength: limit });
