@@ -9,9 +9,9 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
 import { startJudgeStub } from './judge-stub.js';
-import { startRole } from './processes.js';
+import { localOverrides } from './app.js';
+import { configYaml, startRole } from './processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PYTHON_SUITE = join(ROOT, 'test/python');
@@ -43,17 +43,6 @@ const cmpVersions = (a: string, b: string): number => {
 
 export const versionOf = (python: string): string => /\.venv-mlflow-([^/]+)\//.exec(python)?.[1] ?? python;
 
-function yamlOf(overrides: Record<string, unknown>): string {
-  const tree: Record<string, unknown> = {};
-  for (const [path, value] of Object.entries(overrides)) {
-    const keys = path.split('.');
-    let node = tree;
-    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
-    node[keys[keys.length - 1] as string] = value;
-  }
-  return stringify(tree);
-}
-
 export interface SuiteResult {
   code: number | null;
   output: string;
@@ -69,16 +58,8 @@ export async function runSeedSuite(python: string, overrides: Record<string, unk
   const config = join(dir, 'tracehouse.yaml');
   writeFileSync(
     config,
-    yamlOf({
-      'store.path': join(dir, 'chdb'),
-      'receivers.grpc.host': '127.0.0.1',
-      'receivers.grpc.port': 0,
-      'receivers.http.host': '127.0.0.1',
-      'receivers.http.port': 0,
-      'api.host': '127.0.0.1',
-      'api.port': 0,
-      'telemetry.host': '127.0.0.1',
-      'telemetry.port': 0,
+    configYaml({
+      ...localOverrides(join(dir, 'chdb')),
       'writer.batch_max_wait_ms': 20,
       'evaluator.settle_ms': 300,
       'evaluator.judge.base_url': stub.url,

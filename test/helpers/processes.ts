@@ -1,8 +1,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
 
 /** The built `tracehouse` bin (npm test builds dist/ before running the tests). */
 export const BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** Flat dotted overrides (`'api.port': 0`) as the YAML config tree a child process reads with `--config`. */
+export function configYaml(overrides: Record<string, unknown>): string {
+  const tree: Record<string, unknown> = {};
+  for (const [path, value] of Object.entries(overrides)) {
+    const keys = path.split('.');
+    let node = tree;
+    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
+    node[keys[keys.length - 1] as string] = value;
+  }
+  return stringify(tree);
+}
 
 export interface RoleProcess {
   child: ChildProcess;

@@ -2,28 +2,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
 import { openStore } from '../../src/exporters/clickhouse/client.js';
 import { freePort } from '../setup/kafka.js';
 import { removeDir } from '../helpers/app.js';
 import { isolatedKafka, waitForGroupCaughtUp } from '../helpers/kafka.js';
-import { startRole, type RoleProcess } from '../helpers/processes.js';
+import { configYaml, startRole, type RoleProcess } from '../helpers/processes.js';
 import { protobufBody, syntheticTrace } from '../helpers/synthetic.js';
 
 const brokers = inject('kafkaBrokers');
 
 /** Turns the flat overrides of isolatedKafka into a YAML config tree for the child processes. */
 function configFile(dir: string, overrides: Record<string, unknown>): string {
-  const tree: Record<string, unknown> = {};
-  for (const [path, value] of Object.entries(overrides)) {
-    const keys = path.split('.');
-    let node = tree;
-    for (const k of keys.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
-    node[keys[keys.length - 1] as string] = value;
-  }
   const file = join(dir, 'tracehouse.yaml');
-  writeFileSync(file, stringify(tree));
+  writeFileSync(file, configYaml(overrides));
   return file;
 }
 
