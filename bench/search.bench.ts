@@ -198,7 +198,8 @@ const SPAN_ID = (g: string, p: string): string => `substring(lower(hex(sipHash12
  * template g mod T. Inserted in chunks in time order, as live traffic arrives.
  */
 async function insertGenerated(store: Store, spans: number, endMs: number): Promise<{ traces: number; templates: number }> {
-  const cmd = (query: string) => store.writer.command({ query, clickhouse_settings: { max_insert_block_size: '262144', min_insert_block_size_rows: '262144' } });
+  const cmd = (query: string) =>
+    store.writer.command({ query, clickhouse_settings: { max_insert_block_size: '262144', min_insert_block_size_rows: '262144' } });
   // Template t: its span ids sorted (a span's position there is its index), earliest start.
   await cmd(`CREATE TABLE IF NOT EXISTS bench_tpl_ids ENGINE = MergeTree ORDER BY t AS
     SELECT toUInt64(row_number() OVER (ORDER BY trace_id) - 1) AS t, trace_id, ids, t0 FROM (
@@ -416,15 +417,19 @@ async function measureSize(spans: number, dataRoot: string): Promise<SizeResult>
       const { createChdbConnection: connect } = (await import('chdb/connection' as string)) as { createChdbConnection(o: { path: string }): never };
       const client = createClient({
         connection: connect({ path: dir }),
-        clickhouse_settings: { output_format_json_quote_64bit_integers: 1, deduplicate_blocks_in_dependent_materialized_views: 1, date_time_input_format: 'best_effort' },
+        clickhouse_settings: {
+          output_format_json_quote_64bit_integers: 1,
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+          date_time_input_format: 'best_effort',
+        },
       });
       readers.push({ variant: 'base', reader: new mod.TraceReader(client) });
     }
     readers.push({ variant: 'new', reader: new TraceReader(store.reader) });
 
-    const ids = (await rows<{ trace_id: string }>(store, `SELECT trace_id FROM traces WHERE project = '${PROJECT}' ORDER BY cityHash64(trace_id) LIMIT 1000`)).map(
-      (r) => r.trace_id,
-    );
+    const ids = (
+      await rows<{ trace_id: string }>(store, `SELECT trace_id FROM traces WHERE project = '${PROJECT}' ORDER BY cityHash64(trace_id) LIMIT 1000`)
+    ).map((r) => r.trace_id);
     const [assessed] = await rows<{ n: string }>(store, `SELECT count() AS n FROM assessments WHERE project = '${PROJECT}'`);
     const rng = new Rng(Number(values.seed) + 1);
     const picks = Array.from({ length: Number(values.runs) + Number(values.warmup) + 1 }, () => rng.pick(ids));
@@ -457,11 +462,17 @@ async function measureSize(spans: number, dataRoot: string): Promise<SizeResult>
     const { createChdbConnection } = (await import('chdb/connection' as string)) as {
       createChdbConnection(o: { path: string }): { query(p: { query: string; query_params?: object }): Promise<{ stream: NodeJS.ReadableStream }> };
     };
-    const { Session } = (await import('chdb' as string)) as { Session: new (path: string) => { queryAsync(q: string, o?: object): Promise<{ text(): string }> } };
+    const { Session } = (await import('chdb' as string)) as {
+      Session: new (path: string) => { queryAsync(q: string, o?: object): Promise<{ text(): string }> };
+    };
     const conn = createChdbConnection({ path: dir });
     const session = new Session(dir);
     ops.push(
-      { variant: 'floor', name: 'SELECT 1 (@clickhouse/client)', run: async () => (await (await store.reader.query({ query: 'SELECT 1 AS x', format: 'JSONEachRow' })).json()).length },
+      {
+        variant: 'floor',
+        name: 'SELECT 1 (@clickhouse/client)',
+        run: async () => (await (await store.reader.query({ query: 'SELECT 1 AS x', format: 'JSONEachRow' })).json()).length,
+      },
       {
         variant: 'floor',
         name: 'SELECT 1 (chdb connection)',
@@ -471,7 +482,11 @@ async function measureSize(spans: number, dataRoot: string): Promise<SizeResult>
           return 1;
         },
       },
-      { variant: 'floor', name: 'SELECT 1 (chdb session)', run: async () => ((await session.queryAsync('SELECT 1 AS x', { format: 'JSONEachRow' })).text() ? 1 : 0) },
+      {
+        variant: 'floor',
+        name: 'SELECT 1 (chdb session)',
+        run: async () => ((await session.queryAsync('SELECT 1 AS x', { format: 'JSONEachRow' })).text() ? 1 : 0),
+      },
     );
     const before = os.loadavg();
     log(`  timing ${ops.length} ops × ${values.runs} runs, interleaved (load ${before.map((l) => l.toFixed(2)).join(' ')})…`);
@@ -566,9 +581,7 @@ async function main(): Promise<void> {
   }
 
   if (values.json) {
-    const p95 = Object.fromEntries(
-      results.map((r) => [r.spans, Object.fromEntries(r.timings.filter((t) => t.variant === 'new').map((t) => [t.name, t.p95]))]),
-    );
+    const p95 = Object.fromEntries(results.map((r) => [r.spans, Object.fromEntries(r.timings.filter((t) => t.variant === 'new').map((t) => [t.name, t.p95]))]));
     process.stdout.write(`${JSON.stringify({ p95, targets, results })}\n`);
     return;
   }

@@ -65,7 +65,11 @@ beforeAll(async () => {
   const [a, b, c] = ids as [string, string, string];
 
   const spanOf = async (traceId: string): Promise<string> => {
-    const r = await store.reader.query({ query: 'SELECT span_id FROM spans WHERE trace_id = {t:String} ORDER BY span_id LIMIT 1', query_params: { t: traceId }, format: 'JSONEachRow' });
+    const r = await store.reader.query({
+      query: 'SELECT span_id FROM spans WHERE trace_id = {t:String} ORDER BY span_id LIMIT 1',
+      query_params: { t: traceId },
+      format: 'JSONEachRow',
+    });
     return ((await r.json<{ span_id: string }>())[0] as { span_id: string }).span_id;
   };
   const now = BigInt(Date.now()) * 1_000_000n;
