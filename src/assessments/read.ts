@@ -33,15 +33,26 @@ export function toRecord(project: string, r: SelectedRow): AssessmentRecord {
   };
 }
 
+/** A row of currentAssessmentsSql, as JSONEachRow gives it. */
+export type CurrentAssessmentRow = SelectedRow;
+
+/**
+ * The current version of every assessment of the traces `ids` (an SQL array or subquery; the project is
+ * {project:String}), deleted ones left out, oldest first. A reader may run it inside a larger statement.
+ */
+export function currentAssessmentsSql(ids: string): string {
+  return `SELECT * FROM (
+              SELECT ${COLUMNS}
+              FROM assessments WHERE project = {project:String} AND trace_id IN ${ids}
+              ORDER BY assessment_id, version DESC LIMIT 1 BY assessment_id)
+            WHERE deleted = 0 ORDER BY created_time_ns`;
+}
+
 /** The current version of every assessment of the given traces (deleted ones left out), oldest first. */
 export async function readAssessments(client: ClickHouseClient, project: string, traceIds: string[]): Promise<AssessmentRecord[]> {
   if (traceIds.length === 0) return [];
   const rs = await client.query({
-    query: `SELECT * FROM (
-              SELECT ${COLUMNS}
-              FROM assessments WHERE project = {project:String} AND trace_id IN {ids:Array(String)}
-              ORDER BY assessment_id, version DESC LIMIT 1 BY assessment_id)
-            WHERE deleted = 0 ORDER BY created_time_ns`,
+    query: currentAssessmentsSql('{ids:Array(String)}'),
     query_params: { project, ids: traceIds },
     format: 'JSONEachRow',
   });

@@ -13,18 +13,26 @@ export interface TraceMeta {
 
 export const emptyTraceMeta = (): TraceMeta => ({ tags: {}, metadata: {}, sessionId: '', userId: '', runs: [] });
 
-/** The current value of every trace-level key of these traces (deleted keys left out). */
-export async function readTraceMeta(client: ClickHouseClient, project: string, traceIds: readonly string[]): Promise<Map<string, TraceMeta>> {
+/** A row of traceMetaSql, as JSONEachRow gives it. */
+export interface TraceMetaRow {
+  trace_id: string;
+  field: TraceMetaField;
+  key: string;
+  value: string;
+  deleted: number | string;
+}
+
+/** The current value of every trace-level key of the traces `ids` (an SQL array or subquery; the project is {project:String}). */
+export function traceMetaSql(ids: string): string {
+  return `SELECT trace_id, field, key, argMax(value, version) AS value, argMax(deleted, version) AS deleted
+            FROM trace_meta WHERE project = {project:String} AND trace_id IN ${ids}
+            GROUP BY trace_id, field, key`;
+}
+
+/** Folds traceMetaSql's rows into one TraceMeta per trace (deleted keys left out). */
+export function foldTraceMeta(rows: readonly TraceMetaRow[]): Map<string, TraceMeta> {
   const out = new Map<string, TraceMeta>();
-  if (traceIds.length === 0) return out;
-  const rs = await client.query({
-    query: `SELECT trace_id, field, key, argMax(value, version) AS value, argMax(deleted, version) AS deleted
-            FROM trace_meta WHERE project = {project:String} AND trace_id IN {ids:Array(String)}
-            GROUP BY trace_id, field, key`,
-    query_params: { project, ids: traceIds },
-    format: 'JSONEachRow',
-  });
-  for (const r of await rs.json<{ trace_id: string; field: TraceMetaField; key: string; value: string; deleted: number | string }>()) {
+  for (const r of rows) {
     if (Number(r.deleted) === 1) continue;
     let m = out.get(r.trace_id);
     if (!m) out.set(r.trace_id, (m = emptyTraceMeta()));
@@ -35,6 +43,13 @@ export async function readTraceMeta(client: ClickHouseClient, project: string, t
     else if (r.field === 'run') m.runs.push(r.key);
   }
   return out;
+}
+
+/** The current value of every trace-level key of these traces (deleted keys left out). */
+export async function readTraceMeta(client: ClickHouseClient, project: string, traceIds: readonly string[]): Promise<Map<string, TraceMeta>> {
+  if (traceIds.length === 0) return new Map();
+  const rs = await client.query({ query: traceMetaSql('{ids:Array(String)}'), query_params: { project, ids: traceIds }, format: 'JSONEachRow' });
+  return foldTraceMeta(await rs.json<TraceMetaRow>());
 }
 
 /** Trace ids linked to a run, or whose metadata names it as their source run. */

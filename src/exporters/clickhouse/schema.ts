@@ -254,6 +254,32 @@ export const MIGRATIONS: readonly Migration[] = [
       ORDER BY id`,
     ],
   },
+  {
+    // Reading one trace by id (trace detail, batchGet, the evaluator) without scanning per-granule indexes
+    // that grow with the store:
+    // - `trace_locator` maps a trace id to its `traces` rows' request times, so the row is read through
+    //   the traces key (project, request_time, trace_id): one granule instead of a bloom-filter check of
+    //   every granule. Filled by a materialized view; existing rows are copied once (after the view
+    //   exists, so a row written meanwhile is in one or both: duplicates collapse and are harmless).
+    // - a bloom filter on spans.trace_id: every part's key range holds a granule for any id, so a lookup
+    //   read one ~3,000-row granule of wide payload columns per part; the filter skips the parts that do
+    //   not hold the trace. Parts written before it get it as they merge.
+    version: 6,
+    name: 'trace lookups by id',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS trace_locator (
+        project LowCardinality(String),
+        trace_id String,
+        request_time DateTime64(9)
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (project, trace_id, request_time)
+      SETTINGS ${DEDUP}, index_granularity = 1024`,
+      `CREATE MATERIALIZED VIEW IF NOT EXISTS trace_locator_mv TO trace_locator AS
+        SELECT project, trace_id, request_time FROM traces`,
+      `INSERT INTO trace_locator (project, trace_id, request_time) SELECT project, trace_id, request_time FROM traces`,
+      `ALTER TABLE spans ADD INDEX IF NOT EXISTS idx_trace_id trace_id TYPE bloom_filter(0.001) GRANULARITY 1`,
+    ],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention, with the time column the TTL uses. */
@@ -261,5 +287,6 @@ export const RETENTION_TABLES: ReadonlyArray<{ table: string; column: string }> 
   { table: 'spans', column: 'start_time' },
   { table: 'span_index', column: 'start_time' },
   { table: 'traces', column: 'request_time' },
+  { table: 'trace_locator', column: 'request_time' },
   { table: 'events', column: 'time' },
 ];

@@ -46,6 +46,8 @@ interface Scope {
   indexScope: string | null;
   /** The same window over the `events` table (log records: GenAI content events). */
   eventTimeScope: string;
+  /** The traces of the window, over `assessments`; '' for every assessment of the project. */
+  assessmentScope: string;
 }
 
 const TRACE_COLUMNS: Readonly<Record<TraceField, string>> = {
@@ -175,7 +177,8 @@ function latestAssessments(scope: Scope, kind: AssessmentKind, name: string): st
   return (
     `SELECT trace_id, argMax(value_text, (created_time_ns, assessment_id)) AS latest_value FROM (` +
     `SELECT trace_id, assessment_id, name, kind, value_text, created_time_ns, valid, deleted FROM assessments ` +
-    `WHERE project = ${scope.project} ORDER BY trace_id, assessment_id, version DESC LIMIT 1 BY trace_id, assessment_id) ` +
+    `WHERE project = ${scope.project}${scope.assessmentScope === '' ? '' : ` AND (${scope.assessmentScope})`} ` +
+    `ORDER BY trace_id, assessment_id, version DESC LIMIT 1 BY trace_id, assessment_id) ` +
     `WHERE name = ${n} AND kind = '${kind}' AND valid = 1 AND deleted = 0 GROUP BY trace_id`
   );
 }
@@ -217,8 +220,9 @@ export function compileConditions(
   spanTimeScope: string,
   indexScope: string | null = null,
   eventTimeScope = '',
+  assessmentScope = '',
 ): { conditions: string[]; params: Record<string, ParamValue> } {
-  const scope: Scope = { params: new Params(), project: `{${projectParam}:String}`, spanTimeScope, indexScope, eventTimeScope };
+  const scope: Scope = { params: new Params(), project: `{${projectParam}:String}`, spanTimeScope, indexScope, eventTimeScope, assessmentScope };
   const sql = conditions.map((c) => compileCondition(scope, c.key, c.op, c.operand));
   return { conditions: sql, params: scope.params.values };
 }

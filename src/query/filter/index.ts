@@ -28,6 +28,12 @@ export interface FilterContext {
    * content; '' (the default) for none.
    */
   eventTimeScope?: string;
+  /**
+   * SQL condition restricting `assessments` to the traces a search can return (the window's), so a
+   * feedback or expectation condition reads those traces' assessments instead of the project's whole
+   * history; '' (the default) for none.
+   */
+  assessmentScope?: string;
 }
 
 export interface CompiledFilter {
@@ -77,7 +83,14 @@ export function compileFilter(filter: string, ctx: FilterContext): CompiledFilte
     throw new TypeError(`compileFilter: invalid projectParam ${JSON.stringify(ctx.projectParam)}`);
   }
   const spanTimeScope = ctx.spanTimeScope.trim();
-  return compileConditions(parseFilter(filter), ctx.projectParam, spanTimeScope, ctx.spanIndexScope?.trim() || null, ctx.eventTimeScope?.trim() ?? '');
+  return compileConditions(
+    parseFilter(filter),
+    ctx.projectParam,
+    spanTimeScope,
+    ctx.spanIndexScope?.trim() || null,
+    ctx.eventTimeScope?.trim() ?? '',
+    ctx.assessmentScope?.trim() ?? '',
+  );
 }
 
 /**
