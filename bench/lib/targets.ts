@@ -38,6 +38,8 @@ export function ratioTarget(
 export function boundTarget(t: Omit<TargetFigure, 'goal' | 'met'>, bound: { min?: number; max?: number }): TargetFigure {
   const okMin = bound.min === undefined || t.figure >= bound.min;
   const okMax = bound.max === undefined || t.figure <= bound.max;
-  const goal = [bound.min !== undefined ? `≥ ${bound.min} ${t.unit}` : '', bound.max !== undefined ? `≤ ${bound.max} ${t.unit}` : ''].filter(Boolean).join(', ');
+  const goal = [bound.min !== undefined ? `≥ ${bound.min} ${t.unit}` : '', bound.max !== undefined ? `≤ ${bound.max} ${t.unit}` : '']
+    .filter(Boolean)
+    .join(', ');
   return { ...t, goal, met: Number.isFinite(t.figure) ? okMin && okMax : null };
 }
