@@ -11,24 +11,8 @@ import { logEventRecord, spanRecords, type SpanEventRow } from '../../src/query/
 import { earlierSpan, placeholderTraceRow, type StoredSpanRow, type StoredTraceRow } from '../../src/exporters/clickhouse/tables.js';
 import type { TraceInfoRecord, TraceRecord } from '../../src/query/records.js';
 import { readTraceMeta, type TraceMeta } from '../../src/query/trace-meta.js';
-
-export interface SearchParams {
-  project: string;
-  fromNs: bigint;
-  toNs: bigint;
-  filter: string;
-  orderBy: string[];
-  maxResults: number;
-  offset: number;
-  /** Only these traces (MLflow's search by run); absent: all. */
-  traceIds?: readonly string[];
-}
-
-export interface SearchResult {
-  traces: TraceInfoRecord[];
-  /** Offset of the next page, or null when this page is the last. */
-  nextOffset: number | null;
-}
+// The same parameters and result as the reader it checks: only the way it reads is kept as it was.
+import type { SearchParams, SearchResult } from '../../src/query/trace-reader.js';
 
 /** The `traces` columns a reader selects (TRACE_COLUMNS). */
 type TraceColumns = Omit<StoredTraceRow, 'project' | 'version'>;
