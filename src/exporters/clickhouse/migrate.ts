@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { MIGRATIONS, RETENTION_TABLES, type Migration } from './schema.js';
 import { insertRows } from './insert.js';
+import { rebuildTable } from './rebuild.js';
 
 export interface MigrationResult {
   applied: number[];
@@ -9,7 +10,7 @@ export interface MigrationResult {
 
 /**
  * Applies the migrations not yet recorded in `schema_migrations`, in order. Each migration's statements
- * are idempotent, so a crash between a statement and its record is repaired by the next run.
+ * and table rebuilds are idempotent, so a crash between a step and its record is repaired by the next run.
  */
 export async function migrate(client: ClickHouseClient, cluster = '', migrations: readonly Migration[] = MIGRATIONS): Promise<MigrationResult> {
   await client.command({
@@ -25,6 +26,7 @@ export async function migrate(client: ClickHouseClient, cluster = '', migrations
   for (const m of migrations) {
     if (done.has(m.version)) continue;
     for (const statement of m.statements) await client.command({ query: forCluster(statement, cluster) });
+    for (const spec of m.rebuild ?? []) await rebuildTable(client, cluster, spec);
     await insertRows(client, 'schema_migrations', [{ version: m.version, name: m.name }]);
     applied.push(m.version);
   }
