@@ -65,9 +65,15 @@ interface Bench {
 
 // The order runs cheap, independent figures first; each takes --json and (where it starts the server) --no-build.
 const BENCHES: Bench[] = [
-  { name: 'ingest', script: 'bench/ingest.bench.ts', args: ['--no-build', '--concurrency', '16', '--requests', '400'], quickArgs: ['--requests', '100'] },
-  { name: 'receiver', script: 'bench/receiver-kafka.bench.ts', args: ['--no-build'], quickArgs: ['--quick'] },
-  { name: 'kafka', script: 'bench/kafka.bench.ts', args: ['--no-build'], quickArgs: ['--quick'] },
+  {
+    name: 'ingest',
+    script: 'bench/ingest.bench.ts',
+    args: ['--no-build', '--concurrency', '16', '--requests', '400'],
+    quickArgs: ['--requests', '100'],
+    base: (dir) => ['--base', dir],
+  },
+  { name: 'receiver', script: 'bench/receiver-kafka.bench.ts', args: ['--no-build'], quickArgs: ['--quick'], base: (dir) => ['--base', dir] },
+  { name: 'kafka', script: 'bench/kafka.bench.ts', args: ['--no-build'], quickArgs: ['--quick'], base: (dir) => ['--baseline', dir] },
   { name: 'search', script: 'bench/search.bench.ts', args: [], quickArgs: ['--sizes', '100000'], base: (dir) => ['--base-src', join(dir, 'src')] },
 ];
 
@@ -111,10 +117,9 @@ if (values.json) {
   const rows = figures.map((t) => [
     t.target,
     t.metric ?? '',
-    // search.bench.ts still reports its figures as text ("12.3 ms")
-    typeof t.figure === 'number' ? `${num(t.figure)} ${t.unit}` : String(t.figure),
+    `${num(t.figure)} ${t.unit}`,
     t.baseline ? `${num(t.baseline.value)} (${t.baseline.label})` : '',
-    t.baseline && typeof t.figure === 'number' ? `${fmt(t.figure / t.baseline.value, 2)}×` : '',
+    t.baseline ? `${fmt(t.figure / t.baseline.value, 2)}×` : '',
     t.reference ? `${num(t.reference.value)} (${t.reference.label})` : '',
     t.goal ?? '',
     t.met === null ? '?' : t.met ? 'met' : 'MISSED',
