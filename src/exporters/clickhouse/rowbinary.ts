@@ -90,13 +90,19 @@ export class RowBinaryBuffer {
   }
 
   nullableU64(v: number | null): void {
-    if (v === null) return this.u8(1);
+    if (v === null) {
+      this.u8(1);
+      return;
+    }
     this.u8(0);
     this.u64(v);
   }
 
   nullableF64(v: number | null): void {
-    if (v === null) return this.u8(1);
+    if (v === null) {
+      this.u8(1);
+      return;
+    }
     this.u8(0);
     this.f64(v);
   }
