@@ -4,6 +4,12 @@
  *
  *   npx tsx bench/ingest.bench.ts [--requests 200] [--spans-per-request 100] [--concurrency 4]
  *                                 [--warmup-requests 20] [--text-scale 1] [--no-build] [--no-ceiling]
+ *                                 [--base DIR] [--rounds 2] [--insert-format rowbinary|jsoneachrow] [--json]
+ *
+ * --base DIR: a built checkout of the old main (dist/ and src/): its `dist/cli/main.js` runs as the
+ * baseline server, in rounds alternating with this checkout's (same workload, fresh data dir each), so the
+ * ratios come from one run. The ceiling runs JSONEachRow (client.insert) and RowBinary (FROM INFILE, as the
+ * embedded writer does) inserts of the same rows. --json prints one line with a `targets` array.
  *
  * Reports: spans/s and MB/s of request bodies (wall time from first send to last ack), server CPU seconds
  * per 100k spans (/proc/<pid>/stat utime+stime around the timed phase), server peak RSS (VmHWM), request
@@ -16,9 +22,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CeilingReport } from './lib/insert-ceiling.js';
-import { ROOT, cpuSeconds, ensureBuilt, freePort, metric, peakRss, sendAll as sendWith, startProc } from './lib/harness.js';
-import { fmt, machineLine, mb, percentile } from './lib/stats.js';
+import { CLI, ROOT, cpuSeconds, ensureBuilt, freePort, metric, peakRss, sendAll as sendWith, startProc } from './lib/harness.js';
+import { fmt, machineLine, mb, median, percentile } from './lib/stats.js';
 import { buildWorkload, warmupOf, type Workload } from './lib/workload.js';
+import { boundTarget, ratioTarget, type TargetFigure } from './lib/targets.js';
+import { writeFileSync } from 'node:fs';
 
 const PROJECT = 'bench';
 
@@ -35,6 +43,9 @@ const { values } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     'no-ceiling': { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    base: { type: 'string' },
+    rounds: { type: 'string', default: '2' },
+    'insert-format': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -89,28 +100,20 @@ interface IngestReport {
   verify: { traces: number; spans: number; ms: number; expectedTraces: number; ok: boolean };
 }
 
-async function main(): Promise<void> {
-  ensureBuilt(!values['no-build']);
-
-  const workload: Workload = {
-    seed: Number(values.seed),
-    endMs: Date.now() - 60_000,
-    windowMs: 10 * 60_000,
-    requests: Number(values.requests),
-    spansPerRequest: Number(values['spans-per-request']),
-    textScale: Number(values['text-scale']),
-  };
-  const g0 = performance.now();
-  const { bodies, spans, traces } = buildWorkload(workload);
-  const warm = buildWorkload(warmupOf(workload, warmupRequests));
-  const bodyBytes = bodies.reduce((n, b) => n + b.length, 0);
-  log(
-    `generated ${fmt(spans)} spans (${traces.length} traces) in ${bodies.length} requests, ${fmt(mb(bodyBytes), 1)} MB, in ${fmt(performance.now() - g0)} ms`,
-  );
-
+async function runServer(
+  label: 'base' | 'new',
+  cli: string,
+  workload: Workload,
+  bodies: Buffer[],
+  warm: { bodies: Buffer[] },
+  spans: number,
+  traces: unknown[],
+  bodyBytes: number,
+  configFile: string | undefined,
+): Promise<IngestReport> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tracehouse-ingest-'));
   const [httpPort, grpcPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const nodeArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+  const nodeArgs = values['cpu-prof'] && label === 'new' ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
   const args = [
     'start',
     '--data-dir',
@@ -129,17 +132,18 @@ async function main(): Promise<void> {
     '127.0.0.1',
     '--log-level',
     'warn',
+    ...(configFile ? ['--config', configFile] : []),
     ...(values['batch-max-spans'] ? ['--batch-max-spans', values['batch-max-spans']] : []),
     ...(values['batch-max-wait-ms'] ? ['--batch-max-wait-ms', values['batch-max-wait-ms']] : []),
   ];
   const api = `http://127.0.0.1:${apiPort}`;
   const s0 = performance.now();
-  const server = await startProc(args, `${api}/readyz`, nodeArgs);
+  const server = await startProc(args, `${api}/readyz`, nodeArgs, {}, cli);
   const pid = server.pid;
-  log(`server pid ${pid} ready in ${fmt(performance.now() - s0)} ms (data dir ${dataDir})`);
+  log(`${label} server pid ${pid} ready in ${fmt(performance.now() - s0)} ms (data dir ${dataDir})`);
   const sendAll = (port: number, list: Buffer[], project: string): ReturnType<typeof sendWith> => sendWith(port, list, project, concurrency);
 
-  let report: IngestReport;
+  let report: IngestReport | undefined;
   try {
     // Warm-up under another project, so the count below sees only the measured spans.
     await sendAll(httpPort, warm.bodies, `${PROJECT}-warmup`);
@@ -184,6 +188,49 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
   }
 
+  if (!report) throw new Error('no report');
+  log(
+    `${label}: ${fmt(report.spansPerSec)} spans/s, ${fmt(report.serverCpuSecondsPer100k, 2)} CPU s/100k, RSS ${fmt(report.serverPeakRssBytes / 2 ** 20)} MiB, batch ${fmt(report.server.avgBatchSpans)}, verify ${report.verify.ok}`,
+  );
+  return report;
+}
+
+async function main(): Promise<void> {
+  ensureBuilt(!values['no-build']);
+
+  const workload: Workload = {
+    seed: Number(values.seed),
+    endMs: Date.now() - 60_000,
+    windowMs: 10 * 60_000,
+    requests: Number(values.requests),
+    spansPerRequest: Number(values['spans-per-request']),
+    textScale: Number(values['text-scale']),
+  };
+  const g0 = performance.now();
+  const { bodies, spans, traces } = buildWorkload(workload);
+  const warm = buildWorkload(warmupOf(workload, warmupRequests));
+  const bodyBytes = bodies.reduce((n, b) => n + b.length, 0);
+  log(
+    `generated ${fmt(spans)} spans (${traces.length} traces) in ${bodies.length} requests, ${fmt(mb(bodyBytes), 1)} MB, in ${fmt(performance.now() - g0)} ms`,
+  );
+
+  const configFile = values['insert-format'] ? join(mkdtempSync(join(tmpdir(), 'tracehouse-ingest-cfg-')), 'config.yaml') : undefined;
+  if (configFile) writeFileSync(configFile, `writer:\n  insert_format: ${values['insert-format']}\n`);
+  const rounds = Number(values.rounds);
+  const runs: { base: IngestReport[]; new: IngestReport[] } = { base: [], new: [] };
+  for (let r = 0; r < rounds; r++) {
+    // Alternating, base first in even rounds and second in odd ones, so a drift in the machine's load spreads over both.
+    const order: Array<'base' | 'new'> = values.base ? (r % 2 ? ['new', 'base'] : ['base', 'new']) : ['new'];
+    for (const label of order) {
+      const cli = label === 'base' ? join(values.base as string, 'dist/cli/main.js') : CLI;
+      runs[label].push(await runServer(label, cli, workload, bodies, warm, spans, traces, bodyBytes, label === 'new' ? configFile : undefined));
+    }
+  }
+  const med = (xs: IngestReport[], f: (r: IngestReport) => number): number => median(xs.map(f));
+  const report = runs.new[Math.floor(runs.new.length / 2)] as IngestReport;
+  const newRate = med(runs.new, (r) => r.spansPerSec);
+  const baseRate = runs.base.length ? med(runs.base, (r) => r.spansPerSec) : null;
+
   let ceiling: CeilingReport | null = null;
   if (!values['no-ceiling']) {
     const avg = Math.max(1, Math.round(report.server.avgBatchSpans));
@@ -201,6 +248,10 @@ async function main(): Promise<void> {
         String(warmupRequests),
         '--batches',
         batches.join(','),
+        '--modes',
+        'spans,spans+traces,spans-rowbinary',
+        '--reps',
+        '3',
       ],
       { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * 1024 * 1024 },
     );
@@ -209,11 +260,87 @@ async function main(): Promise<void> {
   }
 
   const sameBatch = ceiling?.passes.find((p) => p.mode === 'spans' && p.batch === ceiling?.passes[0]?.batch) ?? null;
-  const fraction = sameBatch ? report.spansPerSec / sameBatch.rowsPerSec : null;
+  const fraction = sameBatch ? newRate / sameBatch.rowsPerSec : null;
+  const sameBinary = ceiling?.passes.find((p) => p.mode === 'spans-rowbinary' && p.batch === ceiling?.passes[0]?.batch) ?? null;
+  const targets: TargetFigure[] = [];
+  const T2 = '2 embedded ingest';
+  if (baseRate !== null) {
+    targets.push(
+      ratioTarget({ target: T2, metric: 'stored spans/s', figure: newRate, unit: 'spans/s', baseline: { label: 'old main', value: baseRate } }, { min: 2 }),
+    );
+    targets.push({
+      target: T2,
+      metric: 'server CPU s per 100K spans',
+      figure: med(runs.new, (r) => r.serverCpuSecondsPer100k),
+      unit: 's',
+      baseline: { label: 'old main', value: med(runs.base, (r) => r.serverCpuSecondsPer100k) },
+      goal: 'lower than old main',
+      met: med(runs.new, (r) => r.serverCpuSecondsPer100k) < med(runs.base, (r) => r.serverCpuSecondsPer100k),
+    });
+  }
+  if (sameBinary) {
+    targets.push({
+      target: T2,
+      metric: 'end to end as a fraction of the RowBinary ceiling (same batch, spans only)',
+      figure: newRate / sameBinary.rowsPerSec,
+      unit: '×',
+      baseline: { label: 'RowBinary ceiling spans/s', value: sameBinary.rowsPerSec },
+      goal: 'reported',
+      met: null,
+    });
+  }
+  if (sameBatch) {
+    targets.push({
+      target: T2,
+      metric: 'end to end as a fraction of the JSONEachRow ceiling (same batch, spans only)',
+      figure: newRate / sameBatch.rowsPerSec,
+      unit: '×',
+      baseline: { label: 'JSONEachRow ceiling spans/s', value: sameBatch.rowsPerSec },
+      goal: 'reported',
+      met: null,
+    });
+  }
+  targets.push(
+    boundTarget(
+      {
+        target: '5 memory',
+        metric: 'embedded process peak RSS at full ingest',
+        figure: Math.max(...runs.new.map((r) => r.serverPeakRssBytes)) / 2 ** 20,
+        unit: 'MiB',
+      },
+      { max: 1024 },
+    ),
+  );
+  const summary = {
+    rounds,
+    newSpansPerSec: newRate,
+    baseSpansPerSec: baseRate,
+    ratio: baseRate ? newRate / baseRate : null,
+    newRuns: runs.new.map((r) => ({
+      spansPerSec: r.spansPerSec,
+      cpu: r.serverCpuSecondsPer100k,
+      rssMiB: r.serverPeakRssBytes / 2 ** 20,
+      batch: r.server.avgBatchSpans,
+      ok: r.verify.ok,
+    })),
+    baseRuns: runs.base.map((r) => ({
+      spansPerSec: r.spansPerSec,
+      cpu: r.serverCpuSecondsPer100k,
+      rssMiB: r.serverPeakRssBytes / 2 ** 20,
+      batch: r.server.avgBatchSpans,
+      ok: r.verify.ok,
+    })),
+  };
+  const allOk = [...runs.new, ...runs.base].every((r) => r.verify.ok);
+  if (!allOk) process.exitCode = 1;
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ ...report, ceiling, fractionOfCeiling: fraction })}\n`);
+    process.stdout.write(`${JSON.stringify({ ...report, ...summary, ceiling, fractionOfCeiling: fraction, targets })}\n`);
     return;
   }
+  for (const t of targets)
+    console.log(
+      `  target ${t.target}: ${t.metric} ${fmt(t.figure, 2)} ${t.unit}${t.baseline ? ` vs ${t.baseline.label} ${fmt(t.baseline.value, 2)}` : ''} (${t.goal}: ${t.met})`,
+    );
   const r = report;
   console.log(`ingest  ${await machineLine()}`);
   console.log(

@@ -60,8 +60,8 @@ export interface Proc {
 }
 
 /** Starts `tracehouse <args>` and waits until `readyUrl` answers 200. */
-export async function startProc(args: string[], readyUrl: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+export async function startProc(args: string[], readyUrl: string, nodeArgs: string[] = [], env: NodeJS.ProcessEnv = {}, cli = CLI): Promise<Proc> {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-20_000);

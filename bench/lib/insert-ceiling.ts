@@ -16,6 +16,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { openStore } from '../../src/exporters/clickhouse/client.js';
 import { migrate } from '../../src/exporters/clickhouse/migrate.js';
 import { buildTraceRows } from '../../src/exporters/clickhouse/rows.js';
+import { SPANS_ROWBINARY, encodeChunks } from '../../src/exporters/clickhouse/rowbinary.js';
+import { writeFile } from 'node:fs/promises';
 import type { SpanRow, TraceRow } from '../../src/exporters/clickhouse/tables.js';
 import { buildRows, decodeToGroups } from './pipeline.js';
 import { median } from './stats.js';
@@ -23,8 +25,12 @@ import { buildWorkload, warmupOf, type Workload } from './workload.js';
 
 export interface CeilingPass {
   batch: number;
-  /** 'spans' inserts span rows only; 'spans+traces' also the trace summaries, as StoreWriter does. */
-  mode: 'spans' | 'spans+traces';
+  /**
+   * 'spans' inserts span rows only; 'spans+traces' also the trace summaries, as StoreWriter does (both
+   * JSONEachRow through client.insert); 'spans-rowbinary' the span rows encoded (timed) as RowBinary,
+   * written to a file and inserted FROM INFILE, as the embedded writer does.
+   */
+  mode: 'spans' | 'spans+traces' | 'spans-rowbinary';
   rows: number;
   /** Median over repetitions. */
   rowsPerSec: number;
@@ -72,6 +78,18 @@ async function main(): Promise<void> {
   try {
     await migrate(store.writer);
     const client = store.writer;
+    const file = join(dir, 'ceiling.bin');
+    const insertBinary = async (all: SpanRow[], batch: number): Promise<void> => {
+      for (let i = 0; i < all.length; i += batch) {
+        for (const bytes of encodeChunks(SPANS_ROWBINARY, all.slice(i, i + batch), 16 * 1024 * 1024)) {
+          await writeFile(file, bytes);
+          await client.command({
+            query: `INSERT INTO spans (${SPANS_ROWBINARY.columns.join(', ')}) FROM INFILE '${file}' FORMAT RowBinary`,
+            clickhouse_settings: { insert_deduplication_token: '' },
+          });
+        }
+      }
+    };
     const insertBatches = async (all: SpanRow[], batch: number, withTraces: boolean, traceRows: TraceRow[][]): Promise<void> => {
       for (let i = 0, b = 0; i < all.length; i += batch, b++) {
         await client.insert({ table: 'spans', values: all.slice(i, i + batch), format: 'JSONEachRow' });
@@ -103,7 +121,8 @@ async function main(): Promise<void> {
         await insertBatches(warmRows.slice(0, p.batch), p.batch, false, []);
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        await insertBatches(rows, p.batch, p.mode === 'spans+traces', p.traceRows);
+        if (p.mode === 'spans-rowbinary') await insertBinary(rows, p.batch);
+        else await insertBatches(rows, p.batch, p.mode === 'spans+traces', p.traceRows);
         const secs = (performance.now() - t0) / 1000;
         const cpu = process.cpuUsage(c0);
         if (r < 0) continue;

@@ -65,6 +65,12 @@ const serviceName = (resourceAttrs: Attributes): string => {
   return typeof v === 'string' ? v : '';
 };
 
+/**
+ * A token count the UInt64 column can hold, else NULL: the binary insert cannot carry what the JSON
+ * parser used to coerce (a fraction, a negative), so both insert formats store the same.
+ */
+const count = (v: number | null | undefined): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null);
+
 /** Sees each span as it becomes a row (the ingest report's counters). */
 export type SpanRowObserver = (n: NormalizedSpan, attrs: Attributes, row: SpanRow) => void;
 
@@ -87,12 +93,12 @@ export function buildSpanRow(group: SpanGroup, span: Span, resourceAttrs: Record
     scope_version: group.scope.version,
     model: n.model,
     provider: n.provider,
-    input_tokens: n.usage?.input_tokens ?? null,
-    output_tokens: n.usage?.output_tokens ?? null,
-    total_tokens: n.usage?.total_tokens ?? null,
-    cache_read_tokens: n.usage?.cache_read_tokens ?? null,
-    reasoning_tokens: n.usage?.reasoning_tokens ?? null,
-    cost: n.cost,
+    input_tokens: count(n.usage?.input_tokens),
+    output_tokens: count(n.usage?.output_tokens),
+    total_tokens: count(n.usage?.total_tokens),
+    cache_read_tokens: count(n.usage?.cache_read_tokens),
+    reasoning_tokens: count(n.usage?.reasoning_tokens),
+    cost: n.cost !== null && Number.isFinite(n.cost) ? n.cost : null,
     session_id: n.sessionId,
     user_id: n.userId,
     inputs: jsonText(n.inputs),
@@ -192,7 +198,7 @@ export function buildEventRows(group: LogGroup): EventRow[] {
       time_ns: time || '0',
       event_id: eventId,
       event_name: rec.eventName,
-      severity_number: rec.severityNumber,
+      severity_number: Number.isInteger(rec.severityNumber) && rec.severityNumber >= 0 && rec.severityNumber <= 255 ? rec.severityNumber : 0,
       severity_text: rec.severityText,
       service_name: service,
       body,

@@ -23,6 +23,11 @@ export class ClickHouseStore implements Component, ReadyCheck {
     return this.cfg.kind;
   }
 
+  /** The embedded store's data directory (the engine's files and the write stage's file journal). */
+  get dataDir(): string | undefined {
+    return this.cfg.kind === 'embedded' ? this.cfg.path : undefined;
+  }
+
   /** The connection inserts go through. */
   get writer(): ClickHouseClient {
     return this.open().writer;
