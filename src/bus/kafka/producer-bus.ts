@@ -7,7 +7,7 @@ import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from '.
 import { compressionType } from './codecs.js';
 import { classifyKafkaError } from './errors.js';
 import { ByteBudget } from '../../component/budget.js';
-import { logMessages, spanMessages, type OutMessage } from './messages.js';
+import { ENVELOPE_BYTES, KAFKA_PROJECT_HEADER, logMessages, spanMessages, type OutMessage } from './messages.js';
 import { createPartitioner } from './partitioner.js';
 
 type Producer = ReturnType<KafkaClient['producer']>;
@@ -50,9 +50,19 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
     return this.budget.inUse;
   }
 
+  /** Per-trace messages the receiver built on the wire (see Publisher.spanMessages): produced as they are. */
+  get spanMessages(): NonNullable<Publisher['spanMessages']> {
+    return {
+      limit: this.cfg.max_message_bytes - ENVELOPE_BYTES,
+      publish: async (messages) => {
+        const out = messages.map((m): OutMessage => ({ key: m.key || null, value: m.value, headers: { [KAFKA_PROJECT_HEADER]: m.project }, items: m.spans }));
+        await this.produce([{ topic: this.cfg.topics.spans, messages: out }]);
+      },
+    };
+  }
+
   async publish(batch: IngestBatch): Promise<PublishOutcome> {
-    const producer = this.producer;
-    if (!producer) throw pipelineError('BUS_UNAVAILABLE', 'the Kafka producer is not connected');
+    if (!this.producer) throw pipelineError('BUS_UNAVAILABLE', 'the Kafka producer is not connected');
     const spans = spanMessages(batch.spans, this.cfg.max_message_bytes);
     const logs = logMessages(batch.logs, this.cfg.max_message_bytes);
     const topicMessages: Array<{ topic: string; messages: OutMessage[] }> = [];
@@ -60,7 +70,14 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
     if (logs.messages.length) topicMessages.push({ topic: this.cfg.topics.logs, messages: logs.messages });
     const outcome: PublishOutcome = { rejectedSpans: spans.rejected, rejectedLogs: logs.rejected, errors: [...spans.errors, ...logs.errors] };
     if (topicMessages.length === 0) return outcome;
+    await this.produce(topicMessages);
+    return outcome;
+  }
 
+  /** Resolves once Kafka acknowledged every message (acks=all); bounded by max_inflight_bytes and produce_timeout_ms. */
+  private async produce(topicMessages: Array<{ topic: string; messages: OutMessage[] }>): Promise<void> {
+    const producer = this.producer;
+    if (!producer) throw pipelineError('BUS_UNAVAILABLE', 'the Kafka producer is not connected');
     let bytes = 0;
     for (const t of topicMessages) for (const m of t.messages) bytes += m.value.length;
     const lease = this.budget.tryAcquire(bytes);
@@ -91,7 +108,6 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
       clearTimeout(timer);
       send.catch(() => undefined);
     }
-    return outcome;
   }
 
   /**
