@@ -234,7 +234,7 @@ async function round(label: string, cli: string, cwd: string, brokers: string[],
 async function main(): Promise<void> {
   ensureBuilt(!values['no-build']);
   const local = values.brokers || process.env.KAFKA_BROKERS ? null : await startLocalKafka();
-  const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? (local?.brokers as string)).split(',');
+  const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? local?.brokers ?? '').split(',');
   const dir = mkdtempSync(join(tmpdir(), 'tracehouse-rbench-'));
   const runId = Date.now().toString(36);
   const workload: Workload = {

@@ -11,6 +11,13 @@ import { ENVELOPE_BYTES, KAFKA_PROJECT_HEADER, logMessages, spanMessages, type O
 import { createPartitioner } from './partitioner.js';
 
 type Producer = ReturnType<KafkaClient['producer']>;
+type TopicMessages = Array<{ topic: string; messages: OutMessage[] }>;
+interface Pending {
+  topicMessages: TopicMessages;
+  bytes: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
 /**
  * The receiver side of the Kafka bus: each request becomes OTLP protobuf messages (one per trace, keyed by
@@ -24,6 +31,9 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
   private producer: Producer | null = null;
   /** Bytes produced and not acknowledged by Kafka: the same budget mechanism the receivers use. */
   private readonly budget: ByteBudget;
+  /** Requests' messages waiting for the send in flight to finish (see enqueue). */
+  private readonly queue: Pending[] = [];
+  private pumping = false;
 
   constructor(
     private readonly cfg: KafkaConfig,
@@ -85,7 +95,7 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
       throw pipelineError('BUS_BEHIND', `Kafka is behind: ${this.budget.inUse} bytes are waiting for acknowledgement`, { retryAfterSeconds: 2 });
     }
     // The bytes stay counted until Kafka answers, even after this request has timed out: they are in memory.
-    const send = this.sendInRequests(producer, topicMessages)
+    const send = this.enqueue(producer, topicMessages, bytes)
       .catch((err: unknown) => {
         throw classifyKafkaError(err, this.cfg.max_message_bytes);
       })
@@ -107,6 +117,55 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
     } finally {
       clearTimeout(timer);
       send.catch(() => undefined);
+    }
+  }
+
+  /**
+   * Group commit: the messages of requests that arrive while a send is out go together in the next one
+   * (up to max_message_bytes, the most one send may carry), since the idempotent producer keeps one
+   * produce request in flight per broker: one request per HTTP request left Kafka's round trip, not the
+   * CPU, the bound. Each request still resolves only once all of its own messages were acknowledged.
+   */
+  private enqueue(producer: Producer, topicMessages: TopicMessages, bytes: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ topicMessages, bytes, resolve, reject });
+      if (!this.pumping) void this.pump(producer);
+    });
+  }
+
+  private async pump(producer: Producer): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) {
+        const taken: Pending[] = [];
+        let size = 0;
+        while (this.queue.length > 0) {
+          const next = this.queue[0] as Pending;
+          if (taken.length > 0 && size + next.bytes > this.cfg.max_message_bytes) break;
+          taken.push(next);
+          size += next.bytes;
+          this.queue.shift();
+        }
+        const merged = new Map<string, OutMessage[]>();
+        for (const p of taken) {
+          for (const { topic, messages } of p.topicMessages) {
+            const list = merged.get(topic);
+            if (list) for (const m of messages) list.push(m);
+            else merged.set(topic, [...messages]);
+          }
+        }
+        try {
+          await this.sendInRequests(
+            producer,
+            [...merged].map(([topic, messages]) => ({ topic, messages })),
+          );
+          for (const p of taken) p.resolve();
+        } catch (err) {
+          for (const p of taken) p.reject(err);
+        }
+      }
+    } finally {
+      this.pumping = false;
     }
   }
 
