@@ -38,6 +38,8 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    /** Also run the new code with its producer on the main thread (bus.kafka.producer_thread: false). */
+    'one-thread': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -166,13 +168,25 @@ interface RoundResult {
   onTopic: number;
 }
 
-async function round(label: string, cli: string, cwd: string, brokers: string[], dir: string, id: string, workload: Workload): Promise<RoundResult> {
+async function round(
+  label: string,
+  cli: string,
+  cwd: string,
+  brokers: string[],
+  dir: string,
+  id: string,
+  workload: Workload,
+  extra: Record<string, unknown> = {},
+): Promise<RoundResult> {
   const topic = `bench-recv-${id}.spans`;
   const cfg = join(dir, `${id}.yaml`);
   writeFileSync(
     cfg,
     stringify({
-      bus: { kind: 'kafka', kafka: { brokers, topics: { spans: topic, logs: `bench-recv-${id}.logs`, dead_letter: `bench-recv-${id}.dlq` }, partitions: 6 } },
+      bus: {
+        kind: 'kafka',
+        kafka: { brokers, topics: { spans: topic, logs: `bench-recv-${id}.logs`, dead_letter: `bench-recv-${id}.dlq` }, partitions: 6, ...extra },
+      },
       log_level: 'warn',
     }),
   );
@@ -255,6 +269,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       if (values.base) bases.push(await round('base', join(values.base, 'dist/cli/main.js'), values.base, brokers, dir, `${runId}-b${i}`, workload));
       news.push(await round('new', CLI, ROOT, brokers, dir, `${runId}-n${i}`, workload));
+      if (values['one-thread']) await round('new-1t', CLI, ROOT, brokers, dir, `${runId}-t${i}`, workload, { producer_thread: false });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
