@@ -3,7 +3,7 @@
  * new code against a baseline checkout in alternating rounds on the same load:
  *
  *   npx tsx bench/receiver-kafka.bench.ts [--base DIR] [--rounds 3] [--requests 600] [--spans-per-request 100]
- *                                         [--concurrency 16] [--loaders 1] [--brokers host:port] [--quick] [--json] [--no-build]
+ *                                         [--concurrency 16] [--loaders 1] [--brokers host:port] [--producer-thread] [--quick] [--json] [--no-build]
  *
  * Each round starts a fresh receiver process on its own topic, sends ~2 KB GenAI spans from `--loaders`
  * separate load processes (their CPU is reported: they must not be the bottleneck), and measures spans/s
@@ -38,8 +38,8 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
-    /** Also run the new code with its producer on the main thread (bus.kafka.producer_thread: false). */
-    'one-thread': { type: 'boolean', default: false },
+    /** Also run the new code with its producer in a worker thread (bus.kafka.producer_thread: true). */
+    'producer-thread': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       if (values.base) bases.push(await round('base', join(values.base, 'dist/cli/main.js'), values.base, brokers, dir, `${runId}-b${i}`, workload));
       news.push(await round('new', CLI, ROOT, brokers, dir, `${runId}-n${i}`, workload));
-      if (values['one-thread']) await round('new-1t', CLI, ROOT, brokers, dir, `${runId}-t${i}`, workload, { producer_thread: false });
+      if (values['producer-thread']) await round('new-thr', CLI, ROOT, brokers, dir, `${runId}-t${i}`, workload, { producer_thread: true });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
