@@ -49,9 +49,26 @@ export interface PublishOutcome {
 
 export const NOTHING_REJECTED: PublishOutcome = Object.freeze({ rejectedSpans: 0, rejectedLogs: 0, errors: [] as string[] }) as PublishOutcome;
 
+/** One OTLP protobuf ExportTraceServiceRequest a receiver built: spans of one project and one trace. */
+export interface SpanMessage {
+  project: string;
+  /** Hex trace id. */
+  key: string;
+  value: Buffer;
+  spans: number;
+}
+
 /** What receivers hand requests to: resolves once the accepted part is durable in the next stage. */
 export interface Publisher {
   publish(batch: IngestBatch): Promise<PublishOutcome>;
+  /**
+   * A bus that carries one message per trace (Kafka) takes them ready-made, built on the wire from a
+   * protobuf request without decoding it into spans: no value may pass `limit` bytes.
+   */
+  readonly spanMessages?: {
+    readonly limit: number;
+    publish(messages: readonly SpanMessage[]): Promise<void>;
+  };
 }
 
 export function countSpans(batch: IngestBatch): number {

@@ -745,3 +745,293 @@ function traceHex(r: Wire, end: number, last: LastId): string {
   r.pos = e;
   return last.hex;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Wire regrouping: a trace request's resource, scope and span slices, without building spans
+//
+// The Kafka bus carries one OTLP message per trace. Decoding a request into objects only to encode them
+// again per trace cost most of the receiver's CPU, so this walks the request as the decoder does (every
+// nested field checked exactly as `decodeTraceProtobuf` checks it, so a body one refuses the other does
+// too), reads only what validation, projects and the time window need (ids, start time, resource
+// attributes), and remembers byte ranges for `encodeTraceMessage` to re-frame.
+// ---------------------------------------------------------------------------------------------
+
+/** One span of a walked request: its payload's byte range and what ingest decides on. */
+export interface WireSpan {
+  start: number;
+  end: number;
+  /** Lower-case hex of the last trace_id field ('' when absent): the message key. */
+  traceId: string;
+  /** start_time_unix_nano, 0n when absent. */
+  startNs: bigint;
+  /** Why validation drops it (as validateTraceRequest says it), or null. */
+  problem: string | null;
+  /** Its name, read only for a span with a problem (the error message names it). */
+  name: string;
+}
+
+export interface WireScopeSpans {
+  /** Complete fields (tag + payload) of the ScopeSpans other than its spans: scope, schema_url, unknown ones. */
+  head: number[];
+  headBytes: number;
+  spans: WireSpan[];
+}
+
+export interface WireResourceSpans {
+  /** The resource's attributes (of the last `resource` field, as the decoder keeps). */
+  attributes: Attributes;
+  /** Complete fields of the ResourceSpans other than its scope_spans, as [start, end) pairs. */
+  head: number[];
+  headBytes: number;
+  scopeSpans: WireScopeSpans[];
+}
+
+/** A request walked on the wire; `body` is what the ranges index. */
+export interface WireTraceRequest {
+  body: Buffer;
+  resourceSpans: WireResourceSpans[];
+}
+
+/**
+ * Walks a protobuf ExportTraceServiceRequest for regrouping. Throws OtlpDecodeError exactly where
+ * `decodeTraceProtobuf` would, with its message.
+ */
+export function walkTraceProtobuf(body: Buffer): WireTraceRequest {
+  try {
+    return walkTrace({ buf: body, pos: 0, lo: 0, hi: 0 });
+  } catch (err) {
+    if (!(err instanceof WireError || err instanceof RangeError)) throw err;
+    // The walk checks what the decoder checks; the decoder's own error says it in its words.
+    decodeTraceProtobuf(body);
+    throw new OtlpDecodeError(`invalid protobuf: ${err.message}`);
+  }
+}
+
+function walkTrace(r: Wire): WireTraceRequest {
+  const end = r.buf.length;
+  const last: LastId = { start: 0, end: 0, hex: '' };
+  const resourceSpans: WireResourceSpans[] = [];
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === TRACE_REQ.resourceSpans) resourceSpans.push(walkResourceSpans(r, lenEnd(r, end), last));
+    else skipField(r, tag, end, 0, W_TRACE_REQ);
+  }
+  return { body: r.buf, resourceSpans };
+}
+
+function walkResourceSpans(r: Wire, end: number, last: LastId): WireResourceSpans {
+  const rs: WireResourceSpans = { attributes: {}, head: [], headBytes: 0, scopeSpans: [] };
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const tag = varint32(r, end);
+    if (tag === RS.scopeSpans) {
+      rs.scopeSpans.push(walkScopeSpans(r, lenEnd(r, end), last));
+      continue;
+    }
+    if (tag === RS.resource) rs.attributes = readResource(r, lenEnd(r, end)).attributes;
+    else skipField(r, tag, end, 0, W_RS);
+    rs.head.push(fieldStart, r.pos);
+    rs.headBytes += r.pos - fieldStart;
+  }
+  checkEnd(r, end);
+  return rs;
+}
+
+function walkScopeSpans(r: Wire, end: number, last: LastId): WireScopeSpans {
+  const ss: WireScopeSpans = { head: [], headBytes: 0, spans: [] };
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const tag = varint32(r, end);
+    if (tag === SS.spans) {
+      ss.spans.push(walkSpan(r, lenEnd(r, end), last));
+      continue;
+    }
+    if (tag === SS.scope) readScope(r, lenEnd(r, end));
+    else skipField(r, tag, end, 0, W_SS);
+    ss.head.push(fieldStart, r.pos);
+    ss.headBytes += r.pos - fieldStart;
+  }
+  checkEnd(r, end);
+  return ss;
+}
+
+/** Byte range of a length-delimited payload; the cursor moves past it. */
+function lenRange(r: Wire, end: number, out: { s: number; e: number }): void {
+  const e = lenEnd(r, end);
+  out.s = r.pos;
+  out.e = e;
+  r.pos = e;
+}
+
+function isZero(buf: Buffer, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+// Scratch ranges of the span being walked (the walk is synchronous and not reentrant).
+const skipped = { s: 0, e: 0 };
+const spanId = { s: 0, e: 0 };
+const parent = { s: 0, e: 0 };
+const spanName = { s: 0, e: 0 };
+
+function walkSpan(r: Wire, end: number, last: LastId): WireSpan {
+  const start = r.pos;
+  const buf = r.buf;
+  let traceId = '';
+  let startNs = 0n;
+  spanId.s = spanId.e = parent.s = parent.e = spanName.s = spanName.e = 0;
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    switch (tag) {
+      case SP.traceId:
+        traceId = traceHex(r, end, last);
+        break;
+      case SP.spanId:
+        lenRange(r, end, spanId);
+        break;
+      case SP.parentSpanId:
+        lenRange(r, end, parent);
+        break;
+      case SP.name:
+        lenRange(r, end, spanName);
+        break;
+      case SP.traceState:
+        lenRange(r, end, skipped);
+        break;
+      case SP.kind:
+        varint32(r, end);
+        break;
+      case SP.startTimeUnixNano:
+        if (r.pos + 8 > end) throw outOfRange(r, 8, end);
+        startNs = (BigInt(u32le(buf, r.pos + 4)) << 32n) | BigInt(u32le(buf, r.pos));
+        r.pos += 8;
+        break;
+      case SP.endTimeUnixNano:
+        if (r.pos + 8 > end) throw outOfRange(r, 8, end);
+        r.pos += 8;
+        break;
+      case SP.attributes:
+        checkKeyValue(r, lenEnd(r, end), 0);
+        break;
+      case SP.events:
+        checkEvent(r, lenEnd(r, end));
+        break;
+      case SP.links:
+        checkLink(r, lenEnd(r, end));
+        break;
+      case SP.status:
+        checkStatus(r, lenEnd(r, end));
+        break;
+      default:
+        skipField(r, tag, end, 0, W_SP);
+    }
+  }
+  checkEnd(r, end);
+  // Hex of bytes is always valid hex, so only lengths and zeros can be wrong (the rule of spanIdsProblem).
+  const spanLen = spanId.e - spanId.s;
+  const parentLen = parent.e - parent.s;
+  const ok = traceId.length === 32 && traceId !== ZERO_TRACE_HEX && spanLen === 8 && !isZero(buf, spanId.s, spanId.e) && (parentLen === 0 || parentLen === 8);
+  if (ok) return { start, end, traceId, startNs, problem: null, name: '' };
+  const ids: SpanIds = {
+    traceId,
+    spanId: buf.toString('hex', spanId.s, spanId.e),
+    parentSpanId: parentId(buf.toString('hex', parent.s, parent.e)),
+  };
+  return { start, end, traceId, startNs, problem: spanIdsProblem(ids), name: buf.toString('utf8', spanName.s, spanName.e) };
+}
+
+const ZERO_TRACE_HEX = '0'.repeat(32);
+
+/** What readKeyValue checks, without building the value. */
+function checkKeyValue(r: Wire, end: number, depth: number): void {
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === KV.key) r.pos = lenEnd(r, end);
+    else if (tag === KV.value) checkAnyValue(r, lenEnd(r, end), depth);
+    else skipField(r, tag, end, depth, W_KV);
+  }
+  checkEnd(r, end);
+}
+
+/** What readAnyValue checks, without building the value. */
+function checkAnyValue(r: Wire, end: number, depth: number): void {
+  if (depth > MAX_DEPTH) throw new WireError('max depth exceeded');
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    switch (tag) {
+      case AV.stringValue:
+      case AV.bytesValue:
+        r.pos = lenEnd(r, end);
+        break;
+      case AV.intValue:
+        varint64(r, end);
+        break;
+      case AV.boolValue:
+        varint32(r, end);
+        break;
+      case AV.doubleValue:
+        if (r.pos + 8 > end) throw outOfRange(r, 8, end);
+        r.pos += 8;
+        break;
+      case AV.arrayValue: {
+        const e = lenEnd(r, end);
+        while (r.pos < e) {
+          const t = varint32(r, e);
+          if (t === AR.values) checkAnyValue(r, lenEnd(r, e), depth + 1);
+          else skipField(r, t, e, depth, W_AR);
+        }
+        checkEnd(r, e);
+        break;
+      }
+      case AV.kvlistValue: {
+        const e = lenEnd(r, end);
+        while (r.pos < e) {
+          const t = varint32(r, e);
+          if (t === KL.values) checkKeyValue(r, lenEnd(r, e), depth + 1);
+          else skipField(r, t, e, depth, W_KL);
+        }
+        checkEnd(r, e);
+        break;
+      }
+      default:
+        skipField(r, tag, end, depth, W_AV);
+    }
+  }
+  checkEnd(r, end);
+}
+
+function checkEvent(r: Wire, end: number): void {
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === EV.timeUnixNano) {
+      if (r.pos + 8 > end) throw outOfRange(r, 8, end);
+      r.pos += 8;
+    } else if (tag === EV.name) r.pos = lenEnd(r, end);
+    else if (tag === EV.attributes) checkKeyValue(r, lenEnd(r, end), 0);
+    else skipField(r, tag, end, 0, W_EV);
+  }
+  checkEnd(r, end);
+}
+
+function checkLink(r: Wire, end: number): void {
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === LK.traceId || tag === LK.spanId) r.pos = lenEnd(r, end);
+    else if (tag === LK.attributes) checkKeyValue(r, lenEnd(r, end), 0);
+    else skipField(r, tag, end, 0, W_LK);
+  }
+  checkEnd(r, end);
+}
+
+function checkStatus(r: Wire, end: number): void {
+  while (r.pos < end) {
+    const tag = varint32(r, end);
+    if (tag === ST.code) varint32(r, end);
+    else if (tag === ST.message) r.pos = lenEnd(r, end);
+    else skipField(r, tag, end, 0, W_ST);
+  }
+  checkEnd(r, end);
+}
+
+/** Tags of the three fields a per-trace message frames (each one byte: field numbers below 16). */
+export const FRAME_TAGS = { resourceSpans: TRACE_REQ.resourceSpans, scopeSpans: RS.scopeSpans, spans: SS.spans } as const;

@@ -3,6 +3,7 @@
  * (OTLP partial success) instead of failing the request, so one broken item costs only itself.
  */
 import type { LogsRequest, ResourceLogs, ResourceSpans, ScopeLogs, ScopeSpans, Span, SpanIds, TraceRequest } from '../model/otlp.js';
+import type { WireResourceSpans, WireScopeSpans, WireSpan, WireTraceRequest } from './decode-protobuf.js';
 
 export interface ValidationResult<T> {
   accepted: T;
@@ -116,6 +117,39 @@ export function validateTraceRequest(req: TraceRequest): ValidationResult<TraceR
     if (scopeSpans.length > 0) resourceSpans.push({ resource: rs.resource, scopeSpans });
   }
   return { accepted: { resourceSpans }, rejected, errors: errors.messages };
+}
+
+/**
+ * validateTraceRequest over a request walked on the wire: the same spans dropped, with the same messages
+ * (protobuf times are always valid: a fixed64 is a u64, an absent one 0).
+ */
+export function validateWireTraceRequest(req: WireTraceRequest): ValidationResult<WireTraceRequest> {
+  const errors = new ErrorList();
+  let rejected = 0;
+  let index = 0;
+  const resourceSpans: WireResourceSpans[] = [];
+  for (const rs of req.resourceSpans) {
+    const scopeSpans: WireScopeSpans[] = [];
+    for (const ss of rs.scopeSpans) {
+      let kept: WireSpan[] | null = null;
+      const spans = ss.spans;
+      for (let i = 0; i < spans.length; i++, index++) {
+        const span = spans[i]!;
+        if (span.problem === null) {
+          kept?.push(span);
+          continue;
+        }
+        rejected++;
+        errors.add(`${label('span', index, span.name)}: ${span.problem}`);
+        kept ??= spans.slice(0, i);
+      }
+      const out = kept ?? spans;
+      if (out.length > 0) scopeSpans.push(kept === null ? ss : { ...ss, spans: out });
+    }
+    if (scopeSpans.length > 0)
+      resourceSpans.push(scopeSpans.length === rs.scopeSpans.length && scopeSpans.every((s, i) => s === rs.scopeSpans[i]) ? rs : { ...rs, scopeSpans });
+  }
+  return { accepted: { body: req.body, resourceSpans }, rejected, errors: errors.messages };
 }
 
 /**

@@ -68,6 +68,13 @@ export const kafkaConfigSchema = z
       .int()
       .min(1024 * 1024)
       .default(256 * 1024 * 1024),
+    /**
+     * Receivers produce from a worker thread (kafkajs' encoding then runs beside the accept loop, on a
+     * second core) rather than the main thread. Off by default: on the 2-core bench machine, shared with
+     * other load, it cost more CPU per span (structured-clone copies, a second isolate) and ~50 MiB RSS
+     * for no throughput (bench/receiver-kafka.bench.ts --producer-thread).
+     */
+    producer_thread: z.boolean().default(false),
     writer_group: z.string().min(1).default('tracehouse-writer'),
     evaluator_group: z.string().min(1).default('tracehouse-evaluator'),
   })

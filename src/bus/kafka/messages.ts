@@ -5,7 +5,7 @@ import type { LogGroup, SpanGroup } from '../../component/consumer.js';
 /** Kafka message header carrying the project a message's data was assigned to on receipt. */
 export const KAFKA_PROJECT_HEADER = 'tracehouse-project';
 /** Room left in a message for its key, headers and Kafka's record overhead. */
-const ENVELOPE_BYTES = 512;
+export const ENVELOPE_BYTES = 512;
 
 export interface OutMessage {
   key: string | null;

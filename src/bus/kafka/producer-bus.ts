@@ -4,14 +4,11 @@ import type { Metrics } from '../../component/telemetry/metrics.js';
 import { Once, settleBy, type Component, type Deadline, type ReadyCheck } from '../../component/component.js';
 import type { IngestBatch, PublishOutcome, Publisher } from '../../component/consumer.js';
 import { createKafka, ensureTopics, type KafkaClient, type KafkaConfig } from './client.js';
-import { compressionType } from './codecs.js';
 import { classifyKafkaError } from './errors.js';
 import { ByteBudget } from '../../component/budget.js';
-import { logMessages, spanMessages, type OutMessage } from './messages.js';
-import { createPartitioner } from './partitioner.js';
-
-type Producer = ReturnType<KafkaClient['producer']>;
-
+import { ENVELOPE_BYTES, KAFKA_PROJECT_HEADER, logMessages, spanMessages, type OutMessage } from './messages.js';
+import { KafkaSender, receiverProducer, type Sender, type TopicMessages } from './sender.js';
+import { producerThreadAvailable, ThreadSender } from './producer-thread.js';
 /**
  * The receiver side of the Kafka bus: each request becomes OTLP protobuf messages (one per trace, keyed by
  * trace id, partitioned as `bus.kafka.partitioner` says, compressed as `bus.kafka.compression` says) and resolves only when Kafka acknowledged all of them (acks=all, idempotent producer).
@@ -21,7 +18,7 @@ type Producer = ReturnType<KafkaClient['producer']>;
 export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
   private readonly stopping = new Once();
   private readonly kafka: KafkaClient;
-  private producer: Producer | null = null;
+  private sender: Sender | null = null;
   /** Bytes produced and not acknowledged by Kafka: the same budget mechanism the receivers use. */
   private readonly budget: ByteBudget;
 
@@ -36,31 +33,47 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
 
   async start(): Promise<void> {
     await ensureTopics(this.kafka, this.cfg);
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: createPartitioner(this.cfg.partitioner),
-    });
+    if (this.cfg.producer_thread && producerThreadAvailable()) {
+      this.sender = await ThreadSender.start(this.cfg, this.log);
+      return;
+    }
+    const producer = receiverProducer(this.kafka, this.cfg);
     await producer.connect();
-    this.producer = producer;
+    this.sender = new KafkaSender(producer, this.cfg);
   }
 
   get inflight(): number {
     return this.budget.inUse;
   }
 
+  /** Per-trace messages the receiver built on the wire (see Publisher.spanMessages): produced as they are. */
+  get spanMessages(): NonNullable<Publisher['spanMessages']> {
+    return {
+      limit: this.cfg.max_message_bytes - ENVELOPE_BYTES,
+      publish: async (messages) => {
+        const out = messages.map((m): OutMessage => ({ key: m.key || null, value: m.value, headers: { [KAFKA_PROJECT_HEADER]: m.project }, items: m.spans }));
+        await this.produce([{ topic: this.cfg.topics.spans, messages: out }]);
+      },
+    };
+  }
+
   async publish(batch: IngestBatch): Promise<PublishOutcome> {
-    const producer = this.producer;
-    if (!producer) throw pipelineError('BUS_UNAVAILABLE', 'the Kafka producer is not connected');
+    if (!this.sender) throw pipelineError('BUS_UNAVAILABLE', 'the Kafka producer is not connected');
     const spans = spanMessages(batch.spans, this.cfg.max_message_bytes);
     const logs = logMessages(batch.logs, this.cfg.max_message_bytes);
-    const topicMessages: Array<{ topic: string; messages: OutMessage[] }> = [];
+    const topicMessages: TopicMessages = [];
     if (spans.messages.length) topicMessages.push({ topic: this.cfg.topics.spans, messages: spans.messages });
     if (logs.messages.length) topicMessages.push({ topic: this.cfg.topics.logs, messages: logs.messages });
     const outcome: PublishOutcome = { rejectedSpans: spans.rejected, rejectedLogs: logs.rejected, errors: [...spans.errors, ...logs.errors] };
     if (topicMessages.length === 0) return outcome;
+    await this.produce(topicMessages);
+    return outcome;
+  }
 
+  /** Resolves once Kafka acknowledged every message (acks=all); bounded by max_inflight_bytes and produce_timeout_ms. */
+  private async produce(topicMessages: TopicMessages): Promise<void> {
+    const sender = this.sender;
+    if (!sender) throw pipelineError('BUS_UNAVAILABLE', 'the Kafka producer is not connected');
     let bytes = 0;
     for (const t of topicMessages) for (const m of t.messages) bytes += m.value.length;
     const lease = this.budget.tryAcquire(bytes);
@@ -68,7 +81,8 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
       throw pipelineError('BUS_BEHIND', `Kafka is behind: ${this.budget.inUse} bytes are waiting for acknowledgement`, { retryAfterSeconds: 2 });
     }
     // The bytes stay counted until Kafka answers, even after this request has timed out: they are in memory.
-    const send = this.sendInRequests(producer, topicMessages)
+    const send = sender
+      .send(topicMessages, bytes)
       .catch((err: unknown) => {
         throw classifyKafkaError(err, this.cfg.max_message_bytes);
       })
@@ -91,36 +105,6 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
       clearTimeout(timer);
       send.catch(() => undefined);
     }
-    return outcome;
-  }
-
-  /**
-   * kafkajs puts every message one send holds for a partition into one record batch, and the broker
-   * limits the batch (max.message.bytes), not the message. So a request's messages go out in sends of at
-   * most max_message_bytes in total, whatever partitions they land on, one after another.
-   */
-  private async sendInRequests(producer: Producer, topicMessages: Array<{ topic: string; messages: OutMessage[] }>): Promise<void> {
-    const limit = this.cfg.max_message_bytes;
-    const compression = compressionType(this.cfg.compression);
-    let chunk: Array<{ topic: string; messages: OutMessage[] }> = [];
-    let size = 0;
-    const flush = async (): Promise<void> => {
-      if (chunk.length === 0) return;
-      await producer.sendBatch({ topicMessages: chunk, acks: -1, timeout: this.cfg.produce_timeout_ms, compression });
-      chunk = [];
-      size = 0;
-    };
-    for (const { topic, messages } of topicMessages) {
-      for (const m of messages) {
-        const bytes = m.value.length + (m.key?.length ?? 0) + 128;
-        if (size + bytes > limit) await flush();
-        const last = chunk[chunk.length - 1];
-        if (last?.topic === topic) last.messages.push(m);
-        else chunk.push({ topic, messages: [m] });
-        size += bytes;
-      }
-    }
-    await flush();
   }
 
   /** Kafka answers a metadata request: the readiness check. */
@@ -140,9 +124,10 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
   /** Sends still waiting on Kafka get until the deadline; their requests were not acknowledged yet. */
   shutdown(deadline: Deadline): Promise<void> {
     return this.stopping.run(async () => {
-      const p = this.producer;
-      this.producer = null;
-      if (p) await settleBy(p.disconnect(), deadline);
+      const s = this.sender;
+      this.sender = null;
+      if (s) await settleBy(s.close(), deadline);
+      if (s instanceof ThreadSender) await s.terminate();
     });
   }
 }

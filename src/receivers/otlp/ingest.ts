@@ -1,10 +1,12 @@
 import { pipelineError } from '../../component/errors.js';
-import type { LogGroup, Publisher, SpanGroup } from '../../component/consumer.js';
+import type { LogGroup, Publisher, SpanGroup, SpanMessage } from '../../component/consumer.js';
 import { decodeLogsRequest, decodeTraceRequest } from '../../otlp/decode.js';
-import { validateLogsRequest, validateTraceRequest } from '../../otlp/validate.js';
+import { walkTraceProtobuf } from '../../otlp/decode-protobuf.js';
+import { encodeTraceMessage, traceMessageBytes, type TracePart } from '../../otlp/trace-messages.js';
+import { validateLogsRequest, validateTraceRequest, validateWireTraceRequest } from '../../otlp/validate.js';
 import type { Metrics } from '../../component/telemetry/metrics.js';
 import { PROJECT_ATTRIBUTE, PROJECT_RE, PROJECT_RULE, resolveProject } from '../../model/project.js';
-import { describeRefusal, outsideWindow, timeWindow } from './time-window.js';
+import { describeRefusal, outsideWindow, outsideWindowNs, timeWindow } from './time-window.js';
 import type { IngestGuard } from '../../auth/ingest.js';
 import type { BudgetLease } from '../../component/budget.js';
 import { overBudget } from './body.js';
@@ -17,6 +19,12 @@ import { overBudget } from './body.js';
  * process plus the budget.
  */
 export const REQUEST_MEMORY_FACTOR = 8;
+/**
+ * The same for a protobuf trace request regrouped on the wire (a bus taking per-trace messages): the body,
+ * the messages copied out of it (about as many bytes again), the small walk records and kafkajs' encoded
+ * request.
+ */
+export const WIRE_MEMORY_FACTOR = 3;
 
 /** The OTLP signal of an export request (its path or gRPC service). */
 export type OtlpSignal = 'traces' | 'logs';
@@ -75,8 +83,71 @@ export class IngestHandler {
   ): Promise<ExportOutcome> {
     if (this.draining) throw pipelineError('SHUTTING_DOWN', 'server is shutting down');
     const header = projectHeader === undefined || projectHeader === '' ? undefined : checkProjectName(projectHeader, `header ${OTLP_PROJECT_HEADER}`);
-    if (lease && !lease.resize(body.length * REQUEST_MEMORY_FACTOR)) throw overBudget();
+    const wire = signal === 'traces' && format === 'protobuf' ? this.bus.spanMessages : undefined;
+    if (lease && !lease.resize(body.length * (wire ? WIRE_MEMORY_FACTOR : REQUEST_MEMORY_FACTOR))) throw overBudget();
+    if (wire) return this.wireTraces(wire, body, header, transport, guard);
     return signal === 'traces' ? this.traces(body, format, header, transport, guard) : this.logs(body, format, header, transport, guard);
+  }
+
+  /**
+   * `traces` for a protobuf request on a bus of per-trace messages: the same validation, projects, time
+   * window, limits, metrics and answers, but the messages are re-framed slices of the body.
+   */
+  private async wireTraces(
+    bus: NonNullable<Publisher['spanMessages']>,
+    body: Buffer,
+    header: string | undefined,
+    transport: string,
+    guard?: IngestGuard,
+  ): Promise<ExportOutcome> {
+    const { accepted, rejected, errors } = validateWireTraceRequest(walkTraceProtobuf(body));
+    guard?.checkResources(accepted.resourceSpans.map((rs) => rs.attributes));
+    const admitted: Array<{ project: string; count: number }> = [];
+    // One message per (project, trace), in order of first appearance, as spanMessages groups them.
+    const traces = new Map<string, { project: string; key: string; parts: TracePart[] }>();
+    let badProject = 0;
+    let received = 0;
+    let badTime = 0;
+    const window = timeWindow(this.retentionDays, this.now());
+    for (const rs of accepted.resourceSpans) {
+      const project = resolveProject(header, rs.attributes);
+      for (const ss of rs.scopeSpans) {
+        received += ss.spans.length;
+        if (project === null) {
+          badProject += ss.spans.length;
+          continue;
+        }
+        let count = 0;
+        for (const span of ss.spans) {
+          if (outsideWindowNs(span.startNs, window)) {
+            badTime++;
+            continue;
+          }
+          count++;
+          const k = `${project}\u0000${span.traceId}`;
+          let t = traces.get(k);
+          if (!t) traces.set(k, (t = { project, key: span.traceId, parts: [] }));
+          t.parts.push({ rs, ss, span });
+        }
+        if (count) admitted.push({ project, count });
+      }
+    }
+    this.metrics.spansReceived.inc({ transport }, received + rejected);
+    if (rejected) this.metrics.spansRefused.inc({ transport, reason: 'invalid' }, rejected);
+    if (badProject) {
+      this.metrics.spansRefused.inc({ transport, reason: 'project' }, badProject);
+      errors.push(`${badProject} span(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
+    }
+    if (badTime) {
+      this.metrics.spansRefused.inc({ transport, reason: 'time' }, badTime);
+      errors.push(describeRefusal(badTime, window));
+    }
+    guard?.admit(admitted, body.length);
+    const { messages, tooLarge, tooLargeErrors } = packTraces(body, traces.values(), bus.limit);
+    if (messages.length) await bus.publish(messages);
+    if (tooLarge) this.metrics.spansRefused.inc({ transport, reason: 'too_large' }, tooLarge);
+    errors.push(...tooLargeErrors);
+    return { rejected: rejected + badProject + badTime + tooLarge, message: errors.join('; ') };
   }
 
   private async traces(body: Buffer, format: WireFormat, header: string | undefined, transport: string, guard?: IngestGuard): Promise<ExportOutcome> {
@@ -149,4 +220,56 @@ export class IngestHandler {
     errors.push(...published.errors);
     return { rejected: rejected + badProject + published.rejectedLogs, message: errors.join('; ') };
   }
+}
+
+/**
+ * Per-trace messages of at most `limit` bytes: a trace too big for one is split greedily across several with
+ * the same key, a span too big alone is refused and reported, as the Kafka bus' spanMessages does.
+ */
+function packTraces(
+  body: Buffer,
+  traces: Iterable<{ project: string; key: string; parts: TracePart[] }>,
+  limit: number,
+): { messages: SpanMessage[]; tooLarge: number; tooLargeErrors: string[] } {
+  const messages: SpanMessage[] = [];
+  const tooLargeErrors: string[] = [];
+  let tooLarge = 0;
+  for (const { project, key, parts } of traces) {
+    if (traceMessageBytes(parts) <= limit) {
+      messages.push({ project, key, value: encodeTraceMessage(body, parts), spans: parts.length });
+      continue;
+    }
+    let chunk: TracePart[] = [];
+    let chunkBytes = 0;
+    const flush = (): void => {
+      if (chunk.length) messages.push({ project, key, value: encodeTraceMessage(body, chunk), spans: chunk.length });
+      chunk = [];
+      chunkBytes = 0;
+    };
+    for (const part of parts) {
+      const size = traceMessageBytes([part]);
+      if (size > limit) {
+        tooLarge++;
+        if (tooLargeErrors.length < 5) {
+          const s = decodeOneSpan(body, part);
+          tooLargeErrors.push(
+            `span ${s.spanId} ("${s.name.slice(0, 60)}") is ${size} bytes encoded, over the bus limit of ${limit} bytes (bus.kafka.max_message_bytes)`,
+          );
+        }
+        continue;
+      }
+      if (chunkBytes + size > limit) flush();
+      chunk.push(part);
+      chunkBytes += size;
+    }
+    flush();
+  }
+  return { messages, tooLarge, tooLargeErrors };
+}
+
+/** The span's id and name for an error message, decoded from its bytes (rare: only oversized spans). */
+function decodeOneSpan(body: Buffer, part: TracePart): { spanId: string; name: string } {
+  const one = encodeTraceMessage(body, [part]);
+  const span = decodeTraceRequest(one, 'protobuf').resourceSpans[0]?.scopeSpans[0]?.spans[0];
+  return { spanId: span?.spanId ?? '', name: span?.name ?? '' };
 }

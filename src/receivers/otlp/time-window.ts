@@ -26,7 +26,10 @@ export function timeWindow(retentionDays: number, nowMs: number): TimeWindow {
 }
 
 export function outsideWindow(startNs: string, w: TimeWindow): boolean {
-  const ns = BigInt(startNs);
+  return outsideWindowNs(BigInt(startNs), w);
+}
+
+export function outsideWindowNs(ns: bigint, w: TimeWindow): boolean {
   return (w.fromNs !== null && ns < w.fromNs) || ns >= w.toNs;
 }
 
