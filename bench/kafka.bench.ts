@@ -2,7 +2,7 @@
  * The Kafka path against the inline path, and the Kafka writer's catch-up, in one run on the embedded store:
  *
  *   npx tsx bench/kafka.bench.ts [--baseline DIR] [--rounds 2] [--quick] [--json] [--requests 200]
- *                                [--spans-per-request 100] [--concurrency 4] [--backlog 200000]
+ *                                [--spans-per-request 100] [--concurrency 4] [--backlog 100000]
  *                                [--brokers host:port] [--compression none|gzip] [--cpu-prof DIR] [--no-build]
  *
  * Each round, for this checkout and then (with --baseline, a built checkout of the old main) the baseline:
@@ -46,7 +46,7 @@ const { values } = parseArgs({
 const quick = values.quick;
 const rounds = Number(values.rounds ?? (quick ? 1 : 2));
 const requests = Number(values.requests ?? (quick ? 100 : 200));
-const backlogWanted = Number(values.backlog ?? (quick ? 50_000 : 200_000));
+const backlogWanted = Number(values.backlog ?? (quick ? 40_000 : 100_000));
 const concurrency = Number(values.concurrency);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const MiB = 2 ** 20;

@@ -75,6 +75,25 @@ describe('Coalescer (the Kafka writer joins partitions into one write)', () => {
     expect(c.waiting).toBe(0);
   });
 
+  it('a later part that fits joins the write an earlier large one did not fit into (first fit)', async () => {
+    const clock = manual();
+    const writes: string[][] = [];
+    const c = new Coalescer<string>(
+      async (parts) => {
+        writes.push(parts.map((p) => p.value));
+      },
+      { maxItems: 10, maxBytes: 10_000 },
+      clock.defer,
+    );
+    // p1 does not fit beside the rest of p0 (11 items), p2 does (10): p1 waits for the next write.
+    const all = [part('rest-of-p0', 2), part('p1', 9), part('p2', 8)].map((p) => c.submit(p));
+    clock.step();
+    await settle();
+    clock.step();
+    await Promise.all(all);
+    expect(writes).toEqual([['rest-of-p0', 'p2'], ['p1']]);
+  });
+
   it('rejects every part of a failed write with its error, and goes on with the next parts', async () => {
     const clock = manual();
     let calls = 0;

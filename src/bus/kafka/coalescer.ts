@@ -66,20 +66,29 @@ export class Coalescer<T> {
     });
   }
 
-  /** Takes parts in order up to the bounds (at least one) and writes them; then the next write, if any. */
+  /**
+   * Takes the oldest part and every later one that still fits the bounds (first fit: a partition's small
+   * remainder joins a write another partition's large part would not fit into), writes them, then the
+   * next write if any. A partition has one part pending at a time, so skipping never reorders one.
+   */
   private async next(): Promise<void> {
     if (this.running || this.pending.length === 0) return;
     this.running = true;
     let items = 0;
     let bytes = 0;
-    let n = 0;
+    const taken: Waiting<T>[] = [];
+    const left: Waiting<T>[] = [];
     for (const w of this.pending) {
-      if (n > 0 && (items + w.part.items > this.bounds.maxItems || bytes + w.part.bytes > this.bounds.maxBytes)) break;
+      const fits = items + w.part.items <= this.bounds.maxItems && bytes + w.part.bytes <= this.bounds.maxBytes;
+      if (taken.length > 0 && !fits) {
+        left.push(w);
+        continue;
+      }
       items += w.part.items;
       bytes += w.part.bytes;
-      n++;
+      taken.push(w);
     }
-    const taken = this.pending.splice(0, n);
+    this.pending = left;
     try {
       await this.write(taken.map((w) => w.part));
       for (const w of taken) w.resolve();
