@@ -102,8 +102,6 @@ export class KafkaWriter implements Component, ReadyCheck {
   private started = false;
   private dlq: Producer | null = null;
   private readonly batchMaxBytes: number;
-  private readonly partItems: number;
-  private readonly partBytes: number;
 
   constructor(
     private readonly cfg: KafkaConfig,
@@ -116,8 +114,6 @@ export class KafkaWriter implements Component, ReadyCheck {
     private readonly observer?: BatchObserver,
   ) {
     this.batchMaxBytes = opts.batchMaxBytes ?? DEFAULT_BATCH_BYTES;
-    this.partItems = Math.max(1, Math.ceil(opts.batchMaxItems / 2));
-    this.partBytes = Math.max(1, Math.ceil(this.batchMaxBytes / 2));
     this.kafka = createKafka(cfg, log, 'writer');
     this.supervisor = new ConsumerSupervisor({
       role: 'writer',
@@ -227,8 +223,9 @@ export class KafkaWriter implements Component, ReadyCheck {
       }
       part.first ??= message.offset;
       part.last = message.offset;
-      // Parts of half a write: the rest of one partition and a part of another still fit one write.
-      if ((items >= this.partItems || bytes >= this.partBytes) && !(await submit())) return;
+      // Parts of a whole write: a partition catching up alone still writes full batches; the coalescer
+      // fits a partition's remainder beside others' parts.
+      if ((items >= this.opts.batchMaxItems || bytes >= this.batchMaxBytes) && !(await submit())) return;
     }
     if (!(await submit())) return;
     const lag = Number(batch.offsetLag());
