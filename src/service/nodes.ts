@@ -60,7 +60,11 @@ export function nodeTable(env: Environment): NodeTable<Nodes> {
     storeWriter: { needs: ['store'], create: (g) => storeWriterFactory.create(config.writer, { store: g.get('store'), telemetry }) },
     kafkaWriter: {
       needs: ['storeWriter'],
-      create: (g) => kafkaWriterFactory.create({ kafka, batchMaxItems: config.writer.batch_max_spans }, { sink: g.get('storeWriter'), telemetry }),
+      create: (g) =>
+        kafkaWriterFactory.create(
+          { kafka, batchMaxItems: config.writer.batch_max_spans, batchMaxBytes: config.writer.batch_max_bytes },
+          { sink: g.get('storeWriter'), telemetry },
+        ),
     },
     evaluator: {
       needs: ['store'],
