@@ -278,13 +278,14 @@ async function main(): Promise<void> {
       met: med(runs.new, (r) => r.serverCpuSecondsPer100k) < med(runs.base, (r) => r.serverCpuSecondsPer100k),
     });
   }
+  // The ceilings are baselines of the stored rate, so the ratio column reads as the fraction of each.
   if (sameBinary) {
     targets.push({
       target: T2,
-      metric: 'end to end as a fraction of the RowBinary ceiling (same batch, spans only)',
-      figure: newRate / sameBinary.rowsPerSec,
-      unit: '×',
-      baseline: { label: 'RowBinary ceiling spans/s', value: sameBinary.rowsPerSec },
+      metric: 'stored spans/s against the RowBinary insert ceiling (same batch, spans only)',
+      figure: newRate,
+      unit: 'spans/s',
+      baseline: { label: 'RowBinary ceiling', value: sameBinary.rowsPerSec },
       goal: 'reported',
       met: null,
     });
@@ -292,10 +293,21 @@ async function main(): Promise<void> {
   if (sameBatch) {
     targets.push({
       target: T2,
-      metric: 'end to end as a fraction of the JSONEachRow ceiling (same batch, spans only)',
-      figure: newRate / sameBatch.rowsPerSec,
-      unit: '×',
-      baseline: { label: 'JSONEachRow ceiling spans/s', value: sameBatch.rowsPerSec },
+      metric: 'stored spans/s against the JSONEachRow insert ceiling (same batch, spans only)',
+      figure: newRate,
+      unit: 'spans/s',
+      baseline: { label: 'JSONEachRow ceiling', value: sameBatch.rowsPerSec },
+      goal: 'reported',
+      met: null,
+    });
+  }
+  if (sameBinary && sameBatch) {
+    targets.push({
+      target: T2,
+      metric: 'RowBinary insert ceiling (same batch, spans only)',
+      figure: sameBinary.rowsPerSec,
+      unit: 'rows/s',
+      baseline: { label: 'JSONEachRow ceiling', value: sameBatch.rowsPerSec },
       goal: 'reported',
       met: null,
     });

@@ -307,7 +307,7 @@ async function main(): Promise<void> {
               baseline: { label: 'baseline', value: base.rate },
               reference: { label: 'Collector', value: COLLECTOR.spansPerSec },
             },
-            { min: COLLECTOR.spansPerSec / base.rate },
+            { min: Number((COLLECTOR.spansPerSec / base.rate).toFixed(2)) },
           ),
         ]
       : [
