@@ -70,7 +70,9 @@ export async function ensureTopics(kafka: KafkaClient, cfg: KafkaConfig): Promis
     const wanted = [cfg.topics.spans, cfg.topics.logs, cfg.topics.dead_letter].filter((t) => !existing.has(t));
     if (wanted.length === 0) return [];
     await admin.createTopics({
-      waitForLeaders: true,
+      // Waiting is ours (below): kafkajs retries only LEADER_NOT_AVAILABLE, and a busy broker answers
+      // metadata for a topic it just created with UNKNOWN_TOPIC_OR_PARTITION for a while.
+      waitForLeaders: false,
       topics: wanted.map((topic) => ({
         topic,
         numPartitions: topic === cfg.topics.dead_letter ? 1 : cfg.partitions,
@@ -81,8 +83,26 @@ export async function ensureTopics(kafka: KafkaClient, cfg: KafkaConfig): Promis
         ],
       })),
     });
+    await waitForLeaders(admin, wanted);
     return wanted;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Until every partition of `topics` has a leader; a broker that takes over a minute is an error. */
+async function waitForLeaders(admin: ReturnType<KafkaClient['admin']>, topics: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.length === topics.length && meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      // Not yet known to the broker answering: asked again below.
+      const type = (err as { type?: string }).type;
+      if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+    }
+    if (Date.now() > deadline) throw new KafkaSetupError(`Kafka created the topics ${topics.join(', ')} but has no leader for all their partitions after 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
