@@ -15,13 +15,12 @@
  * `--cpu-prof DIR` runs this checkout's catch-up writers under `node --cpu-prof` (profiles in DIR).
  * The broker is KAFKA_BROKERS / --brokers, else one started with deploy/local/kafka.sh.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { startLocalKafka } from '../test/setup/kafka.js';
-import { CLI, cpuSeconds, ensureBuilt, freePort, metric, peakRss, sendAll, waitFor } from './lib/harness.js';
+import { CLI, cpuSeconds, ensureBuilt, freePort, metric, peakRss, sendAll, startProc, waitFor } from './lib/harness.js';
 import { fmt, machineLine, mb } from './lib/stats.js';
 import { ratioTarget, type TargetFigure } from './lib/targets.js';
 import { buildWorkload, warmupOf, type Workload } from './lib/workload.js';
@@ -57,39 +56,10 @@ interface Variant {
   cli: string;
 }
 
-interface Proc {
-  pid: number;
-  stop: () => Promise<void>;
-}
+type Proc = Awaited<ReturnType<typeof startProc>>;
 
-/** `tracehouse <args>` of a given checkout, once `readyUrl` answers 200. */
-async function startCli(cli: string, args: string[], readyUrl: string, nodeArgs: string[] = []): Promise<Proc> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    err = (err + d.toString()).slice(-20_000);
-  });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`tracehouse ${args[0]} exited with ${child.exitCode}:\n${err}`);
-    try {
-      if ((await fetch(readyUrl)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`tracehouse ${args[0]} not ready after 120 s:\n${err}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    pid: child.pid as number,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
-  };
-}
+/** `tracehouse <args>` of a given checkout (this one or the baseline), once `readyUrl` answers 200. */
+const startCli = (cli: string, args: string[], readyUrl: string, nodeArgs: string[] = []): Promise<Proc> => startProc(args, readyUrl, nodeArgs, {}, cli);
 
 function configFile(dir: string, brokers: string, topic: string, group: string): string {
   const file = join(dir, `${topic}-${group}.yaml`);
