@@ -132,22 +132,32 @@ export class IngestHandler {
         if (count) admitted.push({ project, count });
       }
     }
-    this.metrics.spansReceived.inc({ transport }, received + rejected);
-    if (rejected) this.metrics.spansRefused.inc({ transport, reason: 'invalid' }, rejected);
-    if (badProject) {
-      this.metrics.spansRefused.inc({ transport, reason: 'project' }, badProject);
-      errors.push(`${badProject} span(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
-    }
-    if (badTime) {
-      this.metrics.spansRefused.inc({ transport, reason: 'time' }, badTime);
-      errors.push(describeRefusal(badTime, window));
-    }
+    this.countRefusals(transport, { received, rejected, badProject, badTime }, window, errors);
     guard?.admit(admitted, body.length);
     const { messages, tooLarge, tooLargeErrors } = packTraces(body, traces.values(), bus.limit);
     if (messages.length) await bus.publish(messages);
     if (tooLarge) this.metrics.spansRefused.inc({ transport, reason: 'too_large' }, tooLarge);
     errors.push(...tooLargeErrors);
     return { rejected: rejected + badProject + badTime + tooLarge, message: errors.join('; ') };
+  }
+
+  /** Counts a trace request's spans received and refused (both paths alike), adding the refusals' errors. */
+  private countRefusals(
+    transport: string,
+    n: { received: number; rejected: number; badProject: number; badTime: number },
+    window: ReturnType<typeof timeWindow>,
+    errors: string[],
+  ): void {
+    this.metrics.spansReceived.inc({ transport }, n.received + n.rejected);
+    if (n.rejected) this.metrics.spansRefused.inc({ transport, reason: 'invalid' }, n.rejected);
+    if (n.badProject) {
+      this.metrics.spansRefused.inc({ transport, reason: 'project' }, n.badProject);
+      errors.push(`${n.badProject} span(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
+    }
+    if (n.badTime) {
+      this.metrics.spansRefused.inc({ transport, reason: 'time' }, n.badTime);
+      errors.push(describeRefusal(n.badTime, window));
+    }
   }
 
   private async traces(body: Buffer, format: WireFormat, header: string | undefined, transport: string, guard?: IngestGuard): Promise<ExportOutcome> {
@@ -175,16 +185,7 @@ export class IngestHandler {
         if (spans.length) groups.push({ project, resource: rs.resource, scope: ss.scope, spans });
       }
     }
-    this.metrics.spansReceived.inc({ transport }, received + rejected);
-    if (rejected) this.metrics.spansRefused.inc({ transport, reason: 'invalid' }, rejected);
-    if (badProject) {
-      this.metrics.spansRefused.inc({ transport, reason: 'project' }, badProject);
-      errors.push(`${badProject} span(s) have an invalid ${PROJECT_ATTRIBUTE} resource attribute`);
-    }
-    if (badTime) {
-      this.metrics.spansRefused.inc({ transport, reason: 'time' }, badTime);
-      errors.push(describeRefusal(badTime, window));
-    }
+    this.countRefusals(transport, { received, rejected, badProject, badTime }, window, errors);
     guard?.admit(
       groups.map((g) => ({ project: g.project, count: g.spans.length })),
       body.length,
