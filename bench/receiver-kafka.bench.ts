@@ -289,7 +289,7 @@ async function main(): Promise<void> {
     boundTarget(
       {
         target: T1,
-        metric: 'spans/s acknowledged per core used',
+        metric: 'spans/s acknowledged per core used (at least one core counted)',
         figure: perCore,
         unit: 'spans/s',
         reference: { label: 'Collector (75K spans/s on ~0.86 core)', value: COLLECTOR.spansPerSec },
