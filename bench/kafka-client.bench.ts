@@ -21,7 +21,6 @@
  * The broker is KAFKA_BROKERS / --brokers, else one started with deploy/local/kafka.sh.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -35,7 +34,7 @@ import { walkTraceProtobuf } from '../src/otlp/decode-protobuf.js';
 import { encodeTraceMessage, type TracePart } from '../src/otlp/trace-messages.js';
 import { validateWireTraceRequest } from '../src/otlp/validate.js';
 import { startLocalKafka } from '../test/setup/kafka.js';
-import { ROOT } from './lib/harness.js';
+import { peakRss, ROOT } from './lib/harness.js';
 import { fmt, machineLine, median } from './lib/stats.js';
 import { buildWorkload, type Workload } from './lib/workload.js';
 
@@ -174,13 +173,12 @@ async function child(client: string, topic: string, brokers: string[]): Promise<
   await sender.close();
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const spans = requests.flat().reduce((n, m) => n + m.items, 0);
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   const r: RoundResult = {
     client,
     spansPerSec: spans / wallS,
     cpuPer100k: (cpuS / spans) * 100_000,
     cores: cpuS / wallS,
-    rssMiB: (Number(hwm?.[1] ?? 0) * 1024) / MiB,
+    rssMiB: peakRss(process.pid) / MiB,
     messages: requests.flat().length + warm.flat().length,
     spans,
   };
