@@ -65,6 +65,7 @@ export const STARTUP_ERRORS = {
   ROLE_CONFIG_INVALID: 'the requested role cannot run with this configuration (a single role needs the Kafka bus)',
   STORE_SETUP_FAILED: 'the store cannot be opened: the optional chdb package is missing, or ClickHouse cannot be reached',
   KAFKA_UNREACHABLE: 'no Kafka broker answered at `bus.kafka.brokers`',
+  KAFKA_CLIENT_MISSING: '`bus.kafka.client` is `librdkafka` but the optional `@confluentinc/kafka-javascript` package cannot be loaded',
   PIPELINE_GRAPH_INVALID: 'the components a configuration asks for cannot be connected (one needs a component that is switched off)',
 } as const;
 

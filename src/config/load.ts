@@ -49,6 +49,13 @@ export const SETTINGS: readonly Setting[] = [
     type: 'string',
     help: "partition hash of a trace id: sarama_compat (the Collector's default) or murmur2 (the Java client's)",
   },
+  {
+    path: 'bus.kafka.client',
+    env: 'KAFKA_CLIENT',
+    flag: 'kafka-client',
+    type: 'string',
+    help: "receivers' Kafka client: kafkajs, or librdkafka (needs the optional @confluentinc/kafka-javascript)",
+  },
   { path: 'store.kind', env: 'TRACEHOUSE_STORE', flag: 'store', type: 'string', help: '`embedded` (chDB in-process) or `clickhouse` (a server)' },
   { path: 'store.path', env: 'TRACEHOUSE_DATA_DIR', flag: 'data-dir', type: 'string', help: 'chDB data directory (embedded store)' },
   { path: 'store.url', env: 'CLICKHOUSE_URL', flag: 'clickhouse-url', type: 'string', help: 'ClickHouse HTTP URL (clickhouse store)' },

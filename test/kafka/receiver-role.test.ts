@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { decodeBusMessage } from '../../src/bus/kafka/decode-message.js';
 import { KAFKA_PROJECT_HEADER } from '../../src/bus/kafka/messages.js';
+import { murmur2Partition, saramaCompatPartition } from '../../src/bus/kafka/partitioner.js';
 import { freePort } from '../setup/kafka.js';
 import { removeDir } from '../helpers/app.js';
 import { isolatedKafka, testKafka } from '../helpers/kafka.js';
@@ -18,43 +19,65 @@ afterAll(() => {
   for (const d of dirs) removeDir(d);
 });
 
-/** Every message of `topic`, read from the start until `count` spans were seen. */
-async function readSpans(topic: string, count: number): Promise<Map<string, { project: string; spans: string[] }>> {
+/**
+ * Every message of `topic`, read from the start until `count` spans were seen; each must be on the
+ * partition `partitionOf` gives its key (every producer on the topics must agree with the writers').
+ */
+async function readSpans(topic: string, count: number, partitionOf: (key: Buffer) => number): Promise<Map<string, { project: string; spans: string[] }>> {
   const consumer = testKafka(brokers as string).consumer({ groupId: `${topic}-check` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const byKey = new Map<string, { project: string; spans: string[] }>();
   let seen = 0;
+  // A failed check ends the read with that failure (thrown inside eachMessage, kafkajs would retry the message forever).
+  let failure: unknown;
+  const check = (message: { key: Buffer | null; value: Buffer | null; headers?: unknown }, partition: number): void => {
+    expect(partition, `partition of trace ${message.key?.toString()}`).toBe(partitionOf(message.key as Buffer));
+    const headers = message.headers as Record<string, Buffer>;
+    const batch = decodeBusMessage('spans', message.value, headers);
+    const key = message.key?.toString() ?? '';
+    for (const g of batch.spans) {
+      for (const s of g.spans) {
+        expect(s.traceId).toBe(key);
+        const e = byKey.get(key) ?? { project: g.project, spans: [] };
+        e.spans.push(s.spanId);
+        byKey.set(key, e);
+        seen++;
+      }
+    }
+    expect(headers[KAFKA_PROJECT_HEADER]?.toString()).toBe('role');
+  };
   await new Promise<void>((resolve) => {
     void consumer.run({
-      eachMessage: async ({ message }) => {
-        const headers = message.headers as Record<string, Buffer>;
-        const batch = decodeBusMessage('spans', message.value, headers);
-        const key = message.key?.toString() ?? '';
-        for (const g of batch.spans) {
-          for (const s of g.spans) {
-            expect(s.traceId).toBe(key);
-            const e = byKey.get(key) ?? { project: g.project, spans: [] };
-            e.spans.push(s.spanId);
-            byKey.set(key, e);
-            seen++;
-          }
+      eachMessage: async ({ message, partition }) => {
+        if (failure !== undefined) return;
+        try {
+          check(message, partition);
+        } catch (err) {
+          failure = err;
+          resolve();
         }
-        expect(headers[KAFKA_PROJECT_HEADER]?.toString()).toBe('role');
         if (seen >= count) resolve();
       },
     });
   });
   await consumer.disconnect();
+  if (failure !== undefined) throw failure;
   return byKey;
 }
 
 describe.skipIf(!brokers)('receiver role on Kafka', () => {
-  for (const thread of [false, true]) {
-    it(`produces one message per trace of every acknowledged span, with the producer ${thread ? 'in a worker thread' : 'on the main thread'}`, async () => {
+  const producers = [
+    { name: 'kafkajs on the main thread', settings: { 'bus.kafka.client': 'kafkajs' }, partitionOf: saramaCompatPartition },
+    { name: 'kafkajs in a worker thread', settings: { 'bus.kafka.producer_thread': true }, partitionOf: saramaCompatPartition },
+    { name: 'librdkafka', settings: { 'bus.kafka.client': 'librdkafka' }, partitionOf: saramaCompatPartition },
+    { name: 'librdkafka, murmur2', settings: { 'bus.kafka.client': 'librdkafka', 'bus.kafka.partitioner': 'murmur2' }, partitionOf: murmur2Partition },
+  ];
+  for (const producer of producers) {
+    it(`produces one message per trace of every acknowledged span, on its partition, with ${producer.name}`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'tracehouse-recv-'));
       dirs.push(dir);
-      const bus = isolatedKafka(brokers as string, { log_level: 'warn', 'bus.kafka.producer_thread': thread });
+      const bus = isolatedKafka(brokers as string, { log_level: 'warn', ...producer.settings });
       const config = join(dir, 'tracehouse.yaml');
       writeFileSync(config, configYaml(bus));
       const httpPort = await freePort();
@@ -87,7 +110,8 @@ describe.skipIf(!brokers)('receiver role on Kafka', () => {
         }
       };
       await Promise.all([send(), send(), send(), send()]);
-      const got = await readSpans(bus['bus.kafka.topics.spans'] as string, 300);
+      const partitions = bus['bus.kafka.partitions'] as number;
+      const got = await readSpans(bus['bus.kafka.topics.spans'] as string, 300, (key) => producer.partitionOf(key, partitions));
       expect(new Map([...got].map(([k, v]) => [k, v.spans.sort()]))).toEqual(expected);
       receiver.child.kill('SIGTERM');
       expect(await receiver.exited).toBe(0);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaSetupError } from '../../src/bus/kafka/client.js';
+import { KafkaClientMissingError } from '../../src/bus/kafka/librdkafka-sender.js';
 import { ApiClientError, apiVerdict } from '../../src/cli/api-client.js';
 import { errorCode, formatError, pipelineError, StartupError, STARTUP_ERRORS } from '../../src/component/errors.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
@@ -14,6 +15,7 @@ describe('stable error codes', () => {
       [new RoleConfigError('x'), 'ROLE_CONFIG_INVALID', 'RoleConfigError'],
       [new StoreSetupError('x'), 'STORE_SETUP_FAILED', 'StoreSetupError'],
       [new KafkaSetupError('x'), 'KAFKA_UNREACHABLE', 'KafkaSetupError'],
+      [new KafkaClientMissingError('x'), 'KAFKA_CLIENT_MISSING', 'KafkaClientMissingError'],
       [new GraphError('x'), 'PIPELINE_GRAPH_INVALID', 'GraphError'],
     ];
     for (const [err, code, name] of cases) {

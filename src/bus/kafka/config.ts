@@ -75,6 +75,12 @@ export const kafkaConfigSchema = z
      * for no throughput (bench/receiver-kafka.bench.ts --producer-thread).
      */
     producer_thread: z.boolean().default(false),
+    /**
+     * The receivers' Kafka client. `librdkafka` (the optional @confluentinc/kafka-javascript package) does
+     * the record encoding on native threads: measured, 2.6× kafkajs' sends per second at a third of the CPU
+     * (bench/kafka-client.bench.ts). Writers and evaluators consume with kafkajs either way.
+     */
+    client: z.enum(['kafkajs', 'librdkafka']).default('kafkajs'),
     writer_group: z.string().min(1).default('tracehouse-writer'),
     evaluator_group: z.string().min(1).default('tracehouse-evaluator'),
   })

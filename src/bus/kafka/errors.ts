@@ -7,7 +7,9 @@ import { PipelineError, pipelineError } from '../../component/errors.js';
  */
 export function classifyKafkaError(err: unknown, maxMessageBytes: number): PipelineError {
   if (err instanceof PipelineError) return err;
-  if ((err as { type?: unknown } | null)?.type === 'MESSAGE_TOO_LARGE') {
+  // kafkajs' name for the broker's refusal, then librdkafka's (its own check and the broker's).
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'MESSAGE_TOO_LARGE' || type === 'ERR_MSG_SIZE_TOO_LARGE') {
     return pipelineError(
       'MESSAGE_TOO_LARGE',
       `Kafka refused a message as too large: raise the topic's max.message.bytes to bus.kafka.max_message_bytes (${maxMessageBytes})`,

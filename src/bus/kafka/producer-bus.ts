@@ -9,6 +9,7 @@ import { ByteBudget } from '../../component/budget.js';
 import { ENVELOPE_BYTES, KAFKA_PROJECT_HEADER, logMessages, spanMessages, type OutMessage } from './messages.js';
 import { KafkaSender, receiverProducer, type Sender, type TopicMessages } from './sender.js';
 import { producerThreadAvailable, ThreadSender } from './producer-thread.js';
+import { LibrdkafkaSender } from './librdkafka-sender.js';
 /**
  * The receiver side of the Kafka bus: each request becomes OTLP protobuf messages (one per trace, keyed by
  * trace id, partitioned as `bus.kafka.partitioner` says, compressed as `bus.kafka.compression` says) and resolves only when Kafka acknowledged all of them (acks=all, idempotent producer).
@@ -33,6 +34,10 @@ export class KafkaProducerBus implements Component, Publisher, ReadyCheck {
 
   async start(): Promise<void> {
     await ensureTopics(this.kafka, this.cfg);
+    if (this.cfg.client === 'librdkafka') {
+      this.sender = await LibrdkafkaSender.start(this.cfg, this.log);
+      return;
+    }
     if (this.cfg.producer_thread && producerThreadAvailable()) {
       this.sender = await ThreadSender.start(this.cfg, this.log);
       return;
