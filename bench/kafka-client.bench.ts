@@ -1,40 +1,36 @@
 /**
- * What the Kafka client costs the receiver, and what a native client would: the receiver's own per-trace
- * messages (regrouped on the wire bytes exactly as the OTLP receiver does) sent through the bus' `Sender`
- * interface, once by the product's kafkajs sender (idempotent, acks=all, group commit) and once by a
- * sender on Confluent's librdkafka-based client (`@confluentinc/kafka-javascript`, idempotent, acks=all),
- * in alternating rounds against the same broker:
+ * What the Kafka client costs the receiver: the receiver's own per-trace messages (regrouped on the wire
+ * bytes exactly as the OTLP receiver does) sent through the bus' `Sender` interface, once by the kafkajs
+ * sender (idempotent, acks=all, group commit) and once by the librdkafka sender (`bus.kafka.client:
+ * librdkafka`, Confluent's `@confluentinc/kafka-javascript`), in alternating rounds against the same broker:
  *
- *   npx tsx bench/kafka-client.bench.ts [--rounds 3] [--requests 600] [--concurrency 16] [--brokers host:port]
- *                                       [--confluent PATH] [--json]
+ *   npx tsx bench/kafka-client.bench.ts [--rounds 3] [--requests 600] [--concurrency 16] [--brokers host:port] [--json]
  *
  * Each round runs in a fresh process (so CPU and RSS are the client's alone) that builds its messages
  * first, then sends them from `--concurrency` concurrent callers, each awaiting its own acknowledgement,
  * as the receiver's requests do. CPU is the process's (all threads, librdkafka's included). Every round
  * then checks the topic holds every message it was acknowledged for.
  *
- * Confluent's client is not a dependency: its prebuilt binaries come from GitHub, which this machine does
- * not reach, so it is built from source (librdkafka, ~3 minutes on 2 cores) into a directory of its own:
- *   mkdir /tmp/ckjs && cd /tmp/ckjs && npm init -y && CKJS_LINKING=dynamic npm install @confluentinc/kafka-javascript@1.10.1
- * (`CKJS_LINKING=dynamic` builds librdkafka against the system's zlib and OpenSSL instead of downloading
- * their sources), then `--confluent /tmp/ckjs/node_modules/@confluentinc/kafka-javascript`.
+ * librdkafka is an optional dependency: see the README ("The receivers' Kafka client") where npm cannot
+ * download its prebuilt binary.
  * The broker is KAFKA_BROKERS / --brokers, else one started with deploy/local/kafka.sh.
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import kafkajs from 'kafkajs';
 import { createKafka, ensureTopics } from '../src/bus/kafka/client.js';
-import { kafkaConfigSchema, type KafkaConfig } from '../src/bus/kafka/config.js';
+import { kafkaConfigSchema } from '../src/bus/kafka/config.js';
 import { KAFKA_PROJECT_HEADER, type OutMessage } from '../src/bus/kafka/messages.js';
-import { saramaCompatPartition } from '../src/bus/kafka/partitioner.js';
-import { KafkaSender, receiverProducer, type Sender, type TopicMessages } from '../src/bus/kafka/sender.js';
+import { LibrdkafkaSender } from '../src/bus/kafka/librdkafka-sender.js';
+import { KafkaSender, receiverProducer, type Sender } from '../src/bus/kafka/sender.js';
 import { walkTraceProtobuf } from '../src/otlp/decode-protobuf.js';
 import { encodeTraceMessage, type TracePart } from '../src/otlp/trace-messages.js';
 import { validateWireTraceRequest } from '../src/otlp/validate.js';
 import { startLocalKafka } from '../test/setup/kafka.js';
-import { peakRss, ROOT } from './lib/harness.js';
+import { cpuSeconds, peakRss, ROOT } from './lib/harness.js';
 import { fmt, machineLine, median } from './lib/stats.js';
 import { buildWorkload, type Workload } from './lib/workload.js';
 
@@ -44,59 +40,16 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '600' },
     concurrency: { type: 'string', default: '16' },
     brokers: { type: 'string' },
-    confluent: { type: 'string' },
     json: { type: 'boolean', default: false },
     // internal: one round in this process
     child: { type: 'string' },
+    'broker-pid': { type: 'string' },
     topic: { type: 'string' },
   },
 });
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const MiB = 2 ** 20;
 const PARTITIONS = 6;
-
-/** The parts of `@confluentinc/kafka-javascript`'s KafkaJS-compatible API this benchmark uses. */
-interface ConfluentProducer {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  send(record: { topic: string; messages: Array<{ key: string | null; value: Buffer; partition: number; headers: Record<string, string> }> }): Promise<unknown>;
-}
-interface ConfluentModule {
-  KafkaJS: { Kafka: new (cfg: Record<string, unknown>) => { producer(cfg: Record<string, unknown>): ConfluentProducer } };
-}
-
-/**
- * A `Sender` on librdkafka: it batches per partition itself (linger.ms) on its own threads, so each call
- * just hands its messages over and waits for their delivery reports. Partitions are computed by the
- * product's partitioner so both clients place every trace on the same partition.
- */
-class ConfluentSender implements Sender {
-  constructor(private readonly producer: ConfluentProducer) {}
-  static async start(mod: ConfluentModule, cfg: KafkaConfig): Promise<ConfluentSender> {
-    const kafka = new mod.KafkaJS.Kafka({ kafkaJS: { brokers: [...cfg.brokers], clientId: 'bench-confluent', logLevel: 1 } });
-    const producer = kafka.producer({ kafkaJS: { idempotent: true, acks: -1, compression: 'none' }, 'linger.ms': 5 });
-    await producer.connect();
-    return new ConfluentSender(producer);
-  }
-  async send(topicMessages: TopicMessages): Promise<void> {
-    await Promise.all(
-      topicMessages.map(({ topic, messages }) =>
-        this.producer.send({
-          topic,
-          messages: messages.map((m) => ({
-            key: m.key,
-            value: m.value,
-            partition: m.key === null ? 0 : saramaCompatPartition(Buffer.from(m.key), PARTITIONS),
-            headers: m.headers,
-          })),
-        }),
-      ),
-    );
-  }
-  close(): Promise<void> {
-    return this.producer.disconnect();
-  }
-}
 
 /** The receiver's messages for one OTLP/protobuf request: one per trace, re-framed from the wire bytes. */
 function requestMessages(body: Buffer): OutMessage[] {
@@ -125,6 +78,8 @@ interface RoundResult {
   rssMiB: number;
   messages: number;
   spans: number;
+  /** The broker's CPU s per 100K spans over the same sends, when this benchmark started the broker. */
+  brokerCpuPer100k: number | null;
 }
 
 async function child(client: string, topic: string, brokers: string[]): Promise<void> {
@@ -147,8 +102,7 @@ async function child(client: string, topic: string, brokers: string[]): Promise<
     await producer.connect();
     sender = new KafkaSender(producer, cfg);
   } else {
-    const require = createRequire(import.meta.url);
-    sender = await ConfluentSender.start(require(values.confluent as string) as ConfluentModule, cfg);
+    sender = await LibrdkafkaSender.start(cfg, pino({ level: 'warn' }));
   }
   const run = async (set: OutMessage[][]): Promise<void> => {
     let next = 0;
@@ -165,11 +119,14 @@ async function child(client: string, topic: string, brokers: string[]): Promise<
     );
   };
   await run(warm);
+  const brokerPid = values['broker-pid'] ? Number(values['broker-pid']) : null;
+  const broker0 = brokerPid === null ? 0 : cpuSeconds(brokerPid);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await run(requests);
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const brokerS = brokerPid === null ? null : cpuSeconds(brokerPid) - broker0;
   await sender.close();
   const cpuS = (cpu.user + cpu.system) / 1e6;
   const spans = requests.flat().reduce((n, m) => n + m.items, 0);
@@ -181,6 +138,7 @@ async function child(client: string, topic: string, brokers: string[]): Promise<
     rssMiB: peakRss(process.pid) / MiB,
     messages: requests.flat().length + warm.flat().length,
     spans,
+    brokerCpuPer100k: brokerS === null ? null : (brokerS / spans) * 100_000,
   };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
@@ -200,8 +158,8 @@ function runChild(client: string, topic: string, brokers: string[]): Promise<Rou
     String(values.requests),
     '--concurrency',
     String(values.concurrency),
+    ...(brokerPid === null ? [] : ['--broker-pid', String(brokerPid)]),
   ];
-  if (values.confluent) args.push('--confluent', values.confluent);
   const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -224,12 +182,15 @@ async function messagesOn(brokers: string[], topic: string): Promise<number> {
   }
 }
 
+/** The broker's process when deploy/local/kafka.sh started it here: its CPU is reported beside the client's. */
+let brokerPid: number | null = null;
+
 async function main(): Promise<void> {
   const local = values.brokers || process.env.KAFKA_BROKERS ? null : await startLocalKafka();
   const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? local?.brokers ?? '').split(',');
   if (values.child) return child(values.child, values.topic as string, brokers);
-  if (!values.confluent) throw new Error('--confluent PATH is required (see the header of this file for how to build the client)');
-  const clients = ['kafkajs', 'confluent'];
+  brokerPid = local ? Number(readFileSync(join(local.dir, 'kafka.pid'), 'utf8').trim()) : null;
+  const clients = ['kafkajs', 'librdkafka'];
   const results: RoundResult[] = [];
   const run = Date.now().toString(36);
   try {
@@ -242,7 +203,7 @@ async function main(): Promise<void> {
         const r = await runChild(client, topic, brokers);
         const onTopic = await messagesOn(brokers, topic);
         log(
-          `  ${client.padEnd(9)} ${fmt(r.spansPerSec)} spans/s, ${fmt(r.cpuPer100k, 2)} CPU s/100K (${fmt(r.cores, 2)} cores), peak RSS ${fmt(r.rssMiB)} MiB; topic holds ${fmt(onTopic)} of ${fmt(r.messages)} messages`,
+          `  ${client.padEnd(10)} ${fmt(r.spansPerSec)} spans/s, ${fmt(r.cpuPer100k, 2)} CPU s/100K (${fmt(r.cores, 2)} cores), peak RSS ${fmt(r.rssMiB)} MiB${r.brokerCpuPer100k === null ? '' : `, broker ${fmt(r.brokerCpuPer100k, 2)} CPU s/100K`}; topic holds ${fmt(onTopic)} of ${fmt(r.messages)} messages`,
         );
         if (onTopic < r.messages) throw new Error(`${client}: ${r.messages} messages acknowledged, ${onTopic} on ${topic}`);
         results.push(r);
@@ -261,12 +222,13 @@ async function main(): Promise<void> {
           cpuPer100k: median(rs.map((r) => r.cpuPer100k)),
           cores: median(rs.map((r) => r.cores)),
           rssMiB: median(rs.map((r) => r.rssMiB)),
+          brokerCpuPer100k: brokerPid === null ? null : median(rs.map((r) => r.brokerCpuPer100k ?? Number.NaN)),
         },
       ];
     }),
-  ) as Record<string, { spansPerSec: number; cpuPer100k: number; cores: number; rssMiB: number }>;
+  ) as Record<string, { spansPerSec: number; cpuPer100k: number; cores: number; rssMiB: number; brokerCpuPer100k: number | null }>;
   const k = summary.kafkajs;
-  const c = summary.confluent;
+  const c = summary.librdkafka;
   if (!k || !c) throw new Error('no rounds ran');
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ machine: await machineLine(), rounds: results, summary })}\n`);
@@ -275,9 +237,9 @@ async function main(): Promise<void> {
   console.log(`\nKafka client, the receiver's messages through Sender, medians of ${values.rounds} rounds  ${await machineLine()}`);
   for (const [name, s] of Object.entries(summary))
     console.log(
-      `  ${name.padEnd(9)} ${fmt(s.spansPerSec)} spans/s  ${fmt(s.cpuPer100k, 2)} CPU s/100K  ${fmt(s.cores, 2)} cores  peak RSS ${fmt(s.rssMiB)} MiB`,
+      `  ${name.padEnd(10)} ${fmt(s.spansPerSec)} spans/s  ${fmt(s.cpuPer100k, 2)} CPU s/100K  ${fmt(s.cores, 2)} cores  peak RSS ${fmt(s.rssMiB)} MiB${s.brokerCpuPer100k === null ? '' : `  broker ${fmt(s.brokerCpuPer100k, 2)} CPU s/100K`}`,
     );
-  console.log(`  confluent / kafkajs: ${fmt(c.spansPerSec / k.spansPerSec, 2)}× spans/s, ${fmt(c.cpuPer100k / k.cpuPer100k, 2)}× CPU per span`);
+  console.log(`  librdkafka / kafkajs: ${fmt(c.spansPerSec / k.spansPerSec, 2)}× spans/s, ${fmt(c.cpuPer100k / k.cpuPer100k, 2)}× CPU per span`);
 }
 
 await main();

@@ -3,7 +3,8 @@
  *
  *   npx tsx bench/kafka.bench.ts [--baseline DIR] [--rounds 2] [--quick] [--json] [--requests 200]
  *                                [--spans-per-request 100] [--concurrency 4] [--backlog 100000]
- *                                [--brokers host:port] [--compression none|gzip] [--cpu-prof DIR] [--no-build]
+ *                                [--brokers host:port] [--compression none|gzip] [--client kafkajs|librdkafka]
+ *                                [--cpu-prof DIR] [--no-build]
  *
  * Each round, for this checkout and then (with --baseline, a built checkout of the old main) the baseline:
  * (a) steady ingest: `tracehouse start` (inline bus) and `tracehouse start --bus kafka` under the same load,
@@ -12,6 +13,7 @@
  *     `receiver`, no writer running); each variant's `tracehouse writer` then drains it in a group of its
  *     own, timed from start until its written-spans metric has it all. Reported against the steady inline
  *     rate of the same variant and round (the steady ingest rate of the embedded process).
+ * `--client` is this checkout's `bus.kafka.client` in `start --bus kafka` (the baseline has only kafkajs).
  * `--cpu-prof DIR` runs this checkout's catch-up writers under `node --cpu-prof` (profiles in DIR).
  * The broker is KAFKA_BROKERS / --brokers, else one started with deploy/local/kafka.sh.
  */
@@ -38,6 +40,7 @@ const { values } = parseArgs({
     backlog: { type: 'string' },
     brokers: { type: 'string' },
     compression: { type: 'string', default: 'none' },
+    client: { type: 'string', default: 'kafkajs' },
     'cpu-prof': { type: 'string' },
     'no-build': { type: 'boolean', default: false },
   },
@@ -151,6 +154,7 @@ async function main(): Promise<void> {
       const p = await ports();
       const args = ['start', '--data-dir', join(dir, tag), ...p, '--api-port', String(api), '--log-level', 'warn'];
       if (kafkaTopic) args.push('--config', configFile(dir, brokers, kafkaTopic, kafkaTopic));
+      if (kafkaTopic && v.name === 'new') args.push('--kafka-client', values.client);
       const base = `http://127.0.0.1:${api}`;
       const proc = track(await startCli(v.cli, args, `${base}/readyz`));
       const http = Number(p[1]);
@@ -266,7 +270,7 @@ async function main(): Promise<void> {
       ratioTarget(
         {
           target: '4 Kafka path',
-          metric: 'start --bus kafka stored spans/s',
+          metric: `start --bus kafka stored spans/s (${values.client})`,
           figure: now.kafka,
           unit: 'spans/s',
           baseline: { label: 'inline bus (same run)', value: now.kafka / now.pathRatio },

@@ -3,7 +3,13 @@
  * new code against a baseline checkout in alternating rounds on the same load:
  *
  *   npx tsx bench/receiver-kafka.bench.ts [--base DIR] [--rounds 3] [--requests 600] [--spans-per-request 100]
- *                                         [--concurrency 16] [--loaders 1] [--brokers host:port] [--producer-thread] [--quick] [--json] [--no-build]
+ *                                         [--concurrency 16] [--loaders 1] [--brokers host:port] [--producer-thread]
+ *                                         [--client kafkajs|librdkafka] [--compare-client kafkajs|librdkafka] [--cpu-prof DIR]
+ *                                         [--quick] [--json] [--no-build]
+ *
+ * `--client` is the new code's `bus.kafka.client` (kafkajs by default; librdkafka needs the optional
+ * @confluentinc/kafka-javascript installed); the targets are computed on it. `--compare-client` adds a
+ * round of the new code on the other client beside each, printed with its ratio to the first.
  *
  * Each round starts a fresh receiver process on its own topic, sends ~2 KB GenAI spans from `--loaders`
  * separate load processes (their CPU is reported: they must not be the bottleneck), and measures spans/s
@@ -12,7 +18,7 @@
  * The broker is KAFKA_BROKERS / --brokers, else one started with deploy/local/kafka.sh.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,7 +27,7 @@ import kafkajs from 'kafkajs';
 import { stringify } from 'yaml';
 import { scanTraceIdsProtobuf } from '../src/otlp/decode.js';
 import { startLocalKafka } from '../test/setup/kafka.js';
-import { CLI, ROOT, cpuSeconds, ensureBuilt, freePort, peakRss } from './lib/harness.js';
+import { CLI, ROOT, cpuSeconds, ensureBuilt, freePort, machineBusySeconds, peakRss } from './lib/harness.js';
 import { fmt, machineLine, median } from './lib/stats.js';
 import { boundTarget, ratioTarget, type TargetFigure } from './lib/targets.js';
 import type { Workload } from './lib/workload.js';
@@ -40,8 +46,18 @@ const { values } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     /** Also run the new code with its producer in a worker thread (bus.kafka.producer_thread: true). */
     'producer-thread': { type: 'boolean', default: false },
+    client: { type: 'string', default: 'kafkajs' },
+    'compare-client': { type: 'string' },
+    /** CPU profiles of the new code's receivers (`node --cpu-prof`) into this directory. */
+    'cpu-prof': { type: 'string' },
   },
 });
+const clientChoice = (v: string | undefined, flag: string): 'kafkajs' | 'librdkafka' => {
+  if (v === 'kafkajs' || v === 'librdkafka') return v;
+  throw new Error(`${flag} must be kafkajs or librdkafka, not ${v}`);
+};
+const client = clientChoice(values.client, '--client');
+const compareClient = values['compare-client'] === undefined ? null : clientChoice(values['compare-client'], '--compare-client');
 const quick = values.quick;
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const requests = Number(values.requests ?? (quick ? 200 : 600));
@@ -58,8 +74,8 @@ interface Proc {
 }
 
 /** `node CLI receiver …` of a checkout, ready once its telemetry port answers /readyz. */
-async function startReceiver(cli: string, cwd: string, args: string[], readyUrl: string): Promise<Proc> {
-  const child = spawn(process.execPath, [cli, 'receiver', ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+async function startReceiver(cli: string, cwd: string, args: string[], readyUrl: string, nodeArgs: string[] = []): Promise<Proc> {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'receiver', ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-20_000);
@@ -156,6 +172,9 @@ async function spansOnTopic(brokers: string[], topic: string): Promise<{ message
   return { messages: seen, spans };
 }
 
+/** The broker's process, when deploy/local/kafka.sh started it for this run: its CPU is reported too. */
+let brokerPid: number | null = null;
+
 interface RoundResult {
   label: string;
   spansPerSec: number;
@@ -163,6 +182,10 @@ interface RoundResult {
   cores: number;
   rssMiB: number;
   loaderCpuPer100k: number;
+  /** Cores busy on the whole machine during the round (receiver, loaders, broker, anything else). */
+  machineCores: number;
+  /** The broker's CPU s per 100K spans, when this benchmark started the broker (else null). */
+  brokerCpuPer100k: number | null;
   retries: number;
   acked: number;
   onTopic: number;
@@ -198,6 +221,7 @@ async function round(
     cwd,
     ['--config', cfg, '--http-port', String(http), '--grpc-port', String(grpc), '--telemetry-port', String(tel)],
     `http://127.0.0.1:${tel}/readyz`,
+    values['cpu-prof'] && label !== 'base' ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof'], '--cpu-prof-name', `receiver-${id}.cpuprofile`] : [],
   );
   try {
     const perLoader = Math.ceil(workload.requests / loaders);
@@ -207,6 +231,8 @@ async function round(
     await Promise.all(ls.map((l) => l.started));
     const cpu0 = cpuSeconds(receiver.pid);
     const lcpu0 = ls.map((l) => cpuSeconds(l.pid));
+    const busy0 = machineBusySeconds();
+    const bcpu0 = brokerPid === null ? 0 : cpuSeconds(brokerPid);
     const t0 = performance.now();
     // Loader CPU is read just before each exits (its last line comes right before).
     const results = await Promise.all(
@@ -216,6 +242,8 @@ async function round(
       }),
     );
     const wallMs = performance.now() - t0;
+    const machineCores = (machineBusySeconds() - busy0) / (wallMs / 1000);
+    const brokerCpu = brokerPid === null ? null : cpuSeconds(brokerPid) - bcpu0;
     const cpu = cpuSeconds(receiver.pid) - cpu0;
     const rss = peakRss(receiver.pid);
     const acked = results.reduce((n, r) => n + r.spans, 0);
@@ -230,13 +258,15 @@ async function round(
       cores: cpu / (wallMs / 1000),
       rssMiB: rss / MiB,
       loaderCpuPer100k: (loaderCpu / acked) * 100_000,
+      machineCores,
+      brokerCpuPer100k: brokerCpu === null ? null : (brokerCpu / acked) * 100_000,
       retries: results.reduce((n, x) => n + x.retries, 0),
       acked,
       onTopic: onTopic.spans - warm,
     };
     log(
       `  ${label.padEnd(5)} ${fmt(r.spansPerSec)} spans/s, ${fmt(r.cpuPer100k, 2)} CPU s/100K (${fmt(r.cores, 2)} cores), peak RSS ${fmt(r.rssMiB)} MiB, ` +
-        `loaders ${fmt(r.loaderCpuPer100k, 2)} CPU s/100K, ${r.retries} retries; topic holds ${fmt(onTopic.spans)} spans in ${fmt(onTopic.messages)} messages (acked ${fmt(acked + warm)})`,
+        `loaders ${fmt(r.loaderCpuPer100k, 2)} CPU s/100K, machine ${fmt(r.machineCores, 2)} of ${cpus().length} cores busy${r.brokerCpuPer100k === null ? '' : ` (broker ${fmt(r.brokerCpuPer100k, 2)} CPU s/100K)`}, ${r.retries} retries; topic holds ${fmt(onTopic.spans)} spans in ${fmt(onTopic.messages)} messages (acked ${fmt(acked + warm)})`,
     );
     if (onTopic.spans < acked + warm) throw new Error(`${label}: ${acked + warm} spans acknowledged but only ${onTopic.spans} on ${topic}`);
     return r;
@@ -249,6 +279,7 @@ async function main(): Promise<void> {
   ensureBuilt(!values['no-build']);
   const local = values.brokers || process.env.KAFKA_BROKERS ? null : await startLocalKafka();
   const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? local?.brokers ?? '').split(',');
+  brokerPid = local ? Number(readFileSync(join(local.dir, 'kafka.pid'), 'utf8').trim()) : null;
   const dir = mkdtempSync(join(tmpdir(), 'tracehouse-rbench-'));
   const runId = Date.now().toString(36);
   const workload: Workload = {
@@ -265,10 +296,12 @@ async function main(): Promise<void> {
   );
   const news: RoundResult[] = [];
   const bases: RoundResult[] = [];
+  const compares: RoundResult[] = [];
   try {
     for (let i = 0; i < rounds; i++) {
       if (values.base) bases.push(await round('base', join(values.base, 'dist/cli/main.js'), values.base, brokers, dir, `${runId}-b${i}`, workload));
-      news.push(await round('new', CLI, ROOT, brokers, dir, `${runId}-n${i}`, workload));
+      news.push(await round('new', CLI, ROOT, brokers, dir, `${runId}-n${i}`, workload, { client }));
+      if (compareClient) compares.push(await round(`new-${compareClient}`, CLI, ROOT, brokers, dir, `${runId}-c${i}`, workload, { client: compareClient }));
       if (values['producer-thread']) await round('new-thr', CLI, ROOT, brokers, dir, `${runId}-t${i}`, workload, { producer_thread: true });
     }
   } finally {
@@ -284,7 +317,7 @@ async function main(): Promise<void> {
   const base = bases.length
     ? { rate: pick(bases, (r) => r.spansPerSec), cpu: pick(bases, (r) => r.cpuPer100k), rss: Math.max(...bases.map((r) => r.rssMiB)) }
     : null;
-  const T1 = '1 receiver → Kafka';
+  const T1 = `1 receiver → Kafka (${client})`;
   const targets: TargetFigure[] = [
     boundTarget(
       {
@@ -341,13 +374,24 @@ async function main(): Promise<void> {
     ),
   ];
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ targets, rounds: { new: news, base: bases } })}\n`);
+    process.stdout.write(`${JSON.stringify({ targets, client, compareClient, rounds: { new: news, base: bases, compare: compares } })}\n`);
     return;
   }
   console.log('\nreceiver → Kafka (medians over rounds)');
   if (base) console.log(`  baseline  ${fmt(base.rate)} spans/s, ${fmt(base.cpu, 2)} CPU s/100K, peak RSS ${fmt(base.rss)} MiB`);
+  if (compares.length) {
+    const cRate = pick(compares, (r) => r.spansPerSec);
+    const cCpu = pick(compares, (r) => r.cpuPer100k);
+    console.log(
+      `  new, ${compareClient}  ${fmt(cRate)} spans/s, ${fmt(cCpu, 2)} CPU s/100K, ${fmt(
+        pick(compares, (r) => r.cores),
+        2,
+      )} cores, peak RSS ${fmt(Math.max(...compares.map((r) => r.rssMiB)))} MiB` +
+        `  (${client} / ${compareClient}: ${fmt(rate / cRate, 2)}× spans/s, ${fmt(cpu / cCpu, 2)}× CPU)`,
+    );
+  }
   console.log(
-    `  new       ${fmt(rate)} spans/s, ${fmt(cpu, 2)} CPU s/100K, ${fmt(cores, 2)} cores, peak RSS ${fmt(rss)} MiB${base ? `  (${fmt(rate / base.rate, 2)}× spans/s, ${fmt(cpu / base.cpu, 2)}× CPU)` : ''}`,
+    `  new, ${client}  ${fmt(rate)} spans/s, ${fmt(cpu, 2)} CPU s/100K, ${fmt(cores, 2)} cores, peak RSS ${fmt(rss)} MiB${base ? `  (${fmt(rate / base.rate, 2)}× spans/s, ${fmt(cpu / base.cpu, 2)}× CPU)` : ''}`,
   );
   console.log('\ntargets:');
   for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'MISSED '} ${t.target}: ${t.metric} ${fmt(t.figure, 2)} ${t.unit} (${t.goal})`);

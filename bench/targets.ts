@@ -5,6 +5,9 @@
  *
  *   npx tsx bench/targets.ts [--only ingest,receiver,kafka,search] [--quick] [--baseline-ref REF] [--json]
  *
+ * With the optional librdkafka client installed, the receiver and Kafka-path targets are measured on it
+ * (`bus.kafka.client: librdkafka`), the receiver beside a same-run kafkajs round.
+ *
  * The baseline is the code before issue 14's work (`--baseline-ref`, a commit of this repository): the
  * runner checks it out into a temporary git worktree once, builds it there (sharing this node_modules),
  * and hands its directory to each benchmark as `--base DIR`, which alternates runs of it with runs of
@@ -15,6 +18,7 @@
  * fails, not when a target is missed: a missed target is a finding, printed as such.
  */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +67,16 @@ interface Bench {
   base?: (dir: string) => string[];
 }
 
+/** The optional librdkafka client loads here (see README, "The receivers' Kafka client"). */
+const librdkafka = (() => {
+  try {
+    createRequire(import.meta.url)('@confluentinc/kafka-javascript');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 // The order runs cheap, independent figures first; each takes --json and (where it starts the server) --no-build.
 const BENCHES: Bench[] = [
   {
@@ -72,12 +86,19 @@ const BENCHES: Bench[] = [
     quickArgs: ['--requests', '100'],
     base: (dir) => ['--base', dir],
   },
-  { name: 'receiver', script: 'bench/receiver-kafka.bench.ts', args: ['--no-build'], quickArgs: ['--quick'], base: (dir) => ['--base', dir] },
+  {
+    name: 'receiver',
+    script: 'bench/receiver-kafka.bench.ts',
+    // The targets on the faster client where it is installed, with the default (kafkajs) beside it.
+    args: ['--no-build', ...(librdkafka ? ['--client', 'librdkafka', '--compare-client', 'kafkajs'] : [])],
+    quickArgs: ['--quick'],
+    base: (dir) => ['--base', dir],
+  },
   {
     name: 'kafka',
     script: 'bench/kafka.bench.ts',
     // The issue's load (16 senders), and a backlog long enough that the writer's start-up is a small share.
-    args: ['--no-build', '--concurrency', '16', '--requests', '400', '--backlog', '200000'],
+    args: ['--no-build', '--concurrency', '16', '--requests', '400', '--backlog', '200000', ...(librdkafka ? ['--client', 'librdkafka'] : [])],
     quickArgs: ['--quick'],
     base: (dir) => ['--baseline', dir],
   },

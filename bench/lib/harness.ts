@@ -46,6 +46,16 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/**
+ * CPU seconds the whole machine has spent busy (all cores, /proc/stat: everything but idle and iowait):
+ * over an interval, divided by its wall time, the cores in use by every process, the broker's included.
+ */
+export function machineBusySeconds(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return (total - (cpu[3] ?? 0) - (cpu[4] ?? 0)) / CLK_TCK;
+}
+
 /** Peak resident set size in bytes (VmHWM). */
 export function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
