@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -13,6 +13,8 @@ import { z } from 'zod';
  */
 
 const PENDING = '.pending';
+/** A finished write being deleted: renamed first, so a crash during the deletion leaves nothing to replay. */
+const REMOVING = '.removing';
 const MANIFEST = 'manifest.json';
 
 export interface JournalStatement {
@@ -75,14 +77,28 @@ export class FileJournal {
     return { id, dir: done, statements: listed };
   }
 
-  /** Forgets a write: its statements have all committed, or will never be run. */
+  /**
+   * Forgets a write: its statements have all committed, or will never be run. The directory is renamed
+   * out of the way before it is deleted: a process killed in the middle of deleting it would otherwise
+   * leave a complete-looking write with some of its files gone, which the next start would try to replay.
+   */
   async remove(w: JournaledWrite): Promise<void> {
-    await rm(w.dir, { recursive: true, force: true });
+    const gone = `${w.dir}${REMOVING}`;
+    try {
+      await rename(w.dir, gone);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await rm(gone, { recursive: true, force: true });
   }
 
   /**
-   * At start-up: deletes the `.pending` writes and returns the complete ones to replay, oldest first.
-   * A complete write whose manifest cannot be read is reported through `onUnreadable` and deleted.
+   * At start-up: deletes the `.pending` and `.removing` writes and returns the complete ones to replay,
+   * oldest first. A complete write whose manifest cannot be read is reported through `onUnreadable` and
+   * deleted. So is one that lacks a statement file. Files are synced before the commit rename, so a
+   * missing one means a deletion was cut short and not fully persisted (a power loss after `remove`):
+   * that write had finished.
    */
   async recover(onUnreadable: (id: string, err: unknown) => void): Promise<JournaledWrite[]> {
     await mkdir(this.dir, { recursive: true });
@@ -90,13 +106,14 @@ export class FileJournal {
     const out: Array<JournaledWrite & { mtimeMs: number }> = [];
     for (const e of entries) {
       const dir = join(this.dir, e.name);
-      if (!e.isDirectory() || e.name.endsWith(PENDING)) {
+      if (!e.isDirectory() || e.name.endsWith(PENDING) || e.name.endsWith(REMOVING)) {
         await rm(dir, { recursive: true, force: true });
         continue;
       }
       try {
         const text = await readFile(join(dir, MANIFEST), 'utf8');
         const m = manifestSchema.parse(JSON.parse(text));
+        for (const st of m.statements) await access(join(dir, st.file));
         const fh = await open(join(dir, MANIFEST), 'r');
         const mtimeMs = (await fh.stat()).mtimeMs;
         await fh.close();
