@@ -16,8 +16,6 @@
  * The broker is KAFKA_BROKERS / --brokers, else one started with deploy/local/kafka.sh.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import kafkajs from 'kafkajs';
@@ -189,7 +187,7 @@ async function main(): Promise<void> {
   const local = values.brokers || process.env.KAFKA_BROKERS ? null : await startLocalKafka();
   const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? local?.brokers ?? '').split(',');
   if (values.child) return child(values.child, values.topic as string, brokers);
-  brokerPid = local ? Number(readFileSync(join(local.dir, 'kafka.pid'), 'utf8').trim()) : null;
+  brokerPid = local ? local.pid() : null;
   const clients = ['kafkajs', 'librdkafka'];
   const results: RoundResult[] = [];
   const run = Date.now().toString(36);

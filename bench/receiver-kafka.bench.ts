@@ -18,13 +18,14 @@
  * The broker is KAFKA_BROKERS / --brokers, else one started with deploy/local/kafka.sh.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import kafkajs from 'kafkajs';
 import { stringify } from 'yaml';
+import { kafkaConfigSchema } from '../src/bus/kafka/config.js';
 import { scanTraceIdsProtobuf } from '../src/otlp/decode.js';
 import { startLocalKafka } from '../test/setup/kafka.js';
 import { CLI, ROOT, cpuSeconds, ensureBuilt, freePort, machineBusySeconds, peakRss } from './lib/harness.js';
@@ -52,12 +53,10 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
   },
 });
-const clientChoice = (v: string | undefined, flag: string): 'kafkajs' | 'librdkafka' => {
-  if (v === 'kafkajs' || v === 'librdkafka') return v;
-  throw new Error(`${flag} must be kafkajs or librdkafka, not ${v}`);
-};
-const client = clientChoice(values.client, '--client');
-const compareClient = values['compare-client'] === undefined ? null : clientChoice(values['compare-client'], '--compare-client');
+// Checked as `bus.kafka.client` is.
+const clientSetting = kafkaConfigSchema.shape.client;
+const client = clientSetting.parse(values.client);
+const compareClient = values['compare-client'] === undefined ? null : clientSetting.parse(values['compare-client']);
 const quick = values.quick;
 const rounds = Number(values.rounds ?? (quick ? 1 : 3));
 const requests = Number(values.requests ?? (quick ? 200 : 600));
@@ -279,7 +278,7 @@ async function main(): Promise<void> {
   ensureBuilt(!values['no-build']);
   const local = values.brokers || process.env.KAFKA_BROKERS ? null : await startLocalKafka();
   const brokers = (values.brokers ?? process.env.KAFKA_BROKERS ?? local?.brokers ?? '').split(',');
-  brokerPid = local ? Number(readFileSync(join(local.dir, 'kafka.pid'), 'utf8').trim()) : null;
+  brokerPid = local ? local.pid() : null;
   const dir = mkdtempSync(join(tmpdir(), 'tracehouse-rbench-'));
   const runId = Date.now().toString(36);
   const workload: Workload = {

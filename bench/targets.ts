@@ -18,11 +18,11 @@
  * fails, not when a target is missed: a missed target is a finding, printed as such.
  */
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { existsSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadLibrdkafka } from '../src/bus/kafka/librdkafka-sender.js';
 import { ROOT } from './lib/harness.js';
 import { fmt, machineLine } from './lib/stats.js';
 import type { TargetFigure } from './lib/targets.js';
@@ -67,10 +67,10 @@ interface Bench {
   base?: (dir: string) => string[];
 }
 
-/** The optional librdkafka client loads here (see README, "The receivers' Kafka client"). */
+/** The optional librdkafka client loads here, as a receiver would load it (see README, "The receivers' Kafka client"). */
 const librdkafka = (() => {
   try {
-    createRequire(import.meta.url)('@confluentinc/kafka-javascript');
+    loadLibrdkafka();
     return true;
   } catch {
     return false;

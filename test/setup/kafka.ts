@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,11 +27,20 @@ export const freePort = (): Promise<number> =>
     });
   });
 
+/** A broker started by deploy/local/kafka.sh: its address, data directory, process and how to stop it. */
+export interface LocalKafka {
+  brokers: string;
+  dir: string;
+  /** The broker's process id (from the script's pid file: a restart changes it). */
+  pid: () => number;
+  stop: () => Promise<void>;
+}
+
 /**
  * Starts a broker with the project's script; returns its address and how to stop it. Tried twice: a port
  * found free can be taken by another process before the broker binds it.
  */
-export async function startLocalKafka(attempts = 2): Promise<{ brokers: string; dir: string; stop: () => Promise<void> }> {
+export async function startLocalKafka(attempts = 2): Promise<LocalKafka> {
   for (let i = 1; ; i++) {
     try {
       return await startLocalKafkaOnce();
@@ -41,7 +50,7 @@ export async function startLocalKafka(attempts = 2): Promise<{ brokers: string; 
   }
 }
 
-async function startLocalKafkaOnce(): Promise<{ brokers: string; dir: string; stop: () => Promise<void> }> {
+async function startLocalKafkaOnce(): Promise<LocalKafka> {
   const dir = mkdtempSync(join(tmpdir(), 'tracehouse-kafka-'));
   const port = await freePort();
   const { stdout } = await run('bash', [KAFKA_SCRIPT, 'start', '--port', String(port), '--dir', dir], { timeout: 240_000 }).catch((err: unknown) => {
@@ -53,6 +62,7 @@ async function startLocalKafkaOnce(): Promise<{ brokers: string; dir: string; st
   return {
     brokers,
     dir,
+    pid: () => Number(readFileSync(join(dir, 'kafka.pid'), 'utf8').trim()),
     stop: async () => {
       await run('bash', [KAFKA_SCRIPT, 'stop', '--dir', dir], { timeout: 60_000 }).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
