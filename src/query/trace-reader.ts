@@ -161,11 +161,12 @@ export class TraceReader {
     const [traceRows, spanRows, eventRows, assessmentRows, metaRows] = (await this.union(
       [
         {
-          // Through the locator's request times, the traces key finds the row in one granule instead of a
-          // bloom-filter check of every granule of the table.
-          sql: `SELECT ${TRACE_COLUMNS} FROM traces WHERE project = {project:String} AND trace_id = {id:String}
-                  AND request_time IN (SELECT request_time FROM trace_locator WHERE project = {project:String} AND trace_id = {id:String})
-                ORDER BY version DESC LIMIT 1`,
+          // The root's row starts when the root span does: through that time the traces key finds it in
+          // one granule instead of a bloom-filter check of every granule of the table. A trace without a
+          // root span has only placeholders, which the reader makes from its spans as the writer did.
+          sql: `SELECT ${TRACE_COLUMNS} FROM traces WHERE project = {project:String} AND trace_id = {id:String} AND version = ${TRACE_ROW_VERSION.root}
+                  AND request_time IN (SELECT start_time FROM spans WHERE project = {project:String} AND trace_id = {id:String} AND parent_span_id = '')
+                ORDER BY request_time DESC LIMIT 1`,
           order: ['0', "''"],
         },
         {

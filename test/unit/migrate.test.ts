@@ -7,12 +7,16 @@ describe('cluster DDL', () => {
     for (const s of MIGRATIONS.flatMap((m) => m.statements)) expect(forCluster(s, '')).toBe(s);
   });
 
-  it('creates every table and view ON CLUSTER, tables with the Replicated variant of their engine', () => {
+  it('creates and drops every table and view ON CLUSTER, tables with the Replicated variant of their engine', () => {
     const ddl = MIGRATIONS.flatMap((m) => m.statements).map((s) => forCluster(s, 'traces_cluster'));
     for (const s of ddl) {
       if (/^\s*INSERT INTO/.test(s)) continue;
       if (/^\s*ALTER TABLE/.test(s)) {
         expect(s).toMatch(/^\s*ALTER TABLE \w+ ON CLUSTER traces_cluster /);
+        continue;
+      }
+      if (/^\s*DROP/.test(s)) {
+        expect(s).toMatch(/^\s*DROP (TABLE|VIEW) IF EXISTS \w+ ON CLUSTER traces_cluster$/);
         continue;
       }
       expect(s).toMatch(/^\s*CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS \w+ ON CLUSTER traces_cluster /);

@@ -36,15 +36,14 @@ export async function migrate(client: ClickHouseClient, cluster = '', migrations
 /**
  * The DDL for a cluster: every table created ON CLUSTER with the Replicated variant of its engine (the
  * engine arguments default to the server's `default_replica_path` / `default_replica_name`, which use
- * the `{shard}` and `{replica}` macros), and every ALTER ON CLUSTER. A backfill (INSERT … SELECT) runs on
- * the one server the migration is connected to: replication copies its rows. With no cluster the
- * statement is unchanged. The cluster name
- * is validated by the config schema as a plain identifier.
+ * the `{shard}` and `{replica}` macros), and every ALTER and DROP ON CLUSTER. A backfill (INSERT … SELECT)
+ * runs on the one server the migration is connected to: replication copies its rows. With no cluster the
+ * statement is unchanged. The cluster name is validated by the config schema as a plain identifier.
  */
 export function forCluster(statement: string, cluster: string): string {
   if (!cluster) return statement;
   return statement
-    .replace(/^(\s*(?:CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS|ALTER TABLE) \w+)/, `$1 ON CLUSTER ${cluster}`)
+    .replace(/^(\s*(?:CREATE (?:TABLE|MATERIALIZED VIEW) IF NOT EXISTS|DROP (?:TABLE|VIEW) IF EXISTS|ALTER TABLE) \w+)/, `$1 ON CLUSTER ${cluster}`)
     .replace(/ENGINE = (Replacing)?MergeTree\b/, (_m, replacing: string | undefined) => `ENGINE = Replicated${replacing ?? ''}MergeTree`);
 }
 

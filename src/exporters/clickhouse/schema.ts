@@ -318,6 +318,14 @@ export const MIGRATIONS: readonly Migration[] = [
       },
     ],
   },
+  {
+    // A trace's `traces` rows start when one of its spans does (the root's row at the root's start, a
+    // placeholder at a batch's earliest span), so a trace by id finds its root row through the spans it
+    // reads anyway: the locator's view was a fourth part in every write (issue 14, embedded ingest).
+    version: 8,
+    name: 'trace lookups through the spans',
+    statements: ['DROP VIEW IF EXISTS trace_locator_mv', 'DROP TABLE IF EXISTS trace_locator'],
+  },
 ];
 
 /** Tables whose rows expire after the configured retention, with the time column the TTL uses. */
@@ -325,6 +333,5 @@ export const RETENTION_TABLES: ReadonlyArray<{ table: string; column: string }> 
   { table: 'spans', column: 'start_time' },
   { table: 'span_index', column: 'start_time' },
   { table: 'traces', column: 'request_time' },
-  { table: 'trace_locator', column: 'request_time' },
   { table: 'events', column: 'time' },
 ];
