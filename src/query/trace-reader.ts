@@ -1,7 +1,15 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { compileFilter, compileOrderBy } from './filter/index.js';
 import { aggregateTrace, type SpanSummaryRow } from './trace-aggregates.js';
-import { currentAssessmentsSql, summarizeAssessments, toRecord, type CurrentAssessmentRow } from '../assessments/read.js';
+import {
+  assessmentSummarySql,
+  currentAssessmentsSql,
+  foldAssessmentSummary,
+  summarizeAssessments,
+  toRecord,
+  type AssessmentSummaryRow,
+  type CurrentAssessmentRow,
+} from '../assessments/read.js';
 import { logEventRecord, spanRecords, type SpanEventRow } from './span-records.js';
 import { earlierSpan, placeholderTraceRow, TRACE_ROW_VERSION, type StoredSpanRow, type StoredTraceRow } from '../exporters/clickhouse/tables.js';
 import type { TraceInfoRecord, TraceRecord } from './records.js';
@@ -140,18 +148,18 @@ export class TraceReader {
                 ORDER BY trace_id, span_id LIMIT 1 BY trace_id, span_id`,
           order: ['0', "concat(trace_id, '\\0', span_id)"],
         },
-        { sql: currentAssessmentsSql('{ids:Array(String)}'), order: ['created_time_ns', "''"] },
+        { sql: assessmentSummarySql('{ids:Array(String)}'), order: ['0', "''"] },
         { sql: traceMetaSql('{ids:Array(String)}'), order: ['0', "''"] },
       ],
       { project, ids },
-    )) as [SpanSummaryRow[], CurrentAssessmentRow[], TraceMetaRow[]];
+    )) as [SpanSummaryRow[], AssessmentSummaryRow[], TraceMetaRow[]];
     const spansByTrace = new Map<string, SpanSummaryRow[]>();
     for (const s of spanRows) {
       const list = spansByTrace.get(s.trace_id);
       if (list) list.push(s);
       else spansByTrace.set(s.trace_id, [s]);
     }
-    const assessed = summarizeAssessments(assessmentRows.map((r) => toRecord(project, r)));
+    const assessed = foldAssessmentSummary(assessmentRows);
     const meta = foldTraceMeta(metaRows);
     return rows.map((r) => infoRecord(project, r, spansByTrace.get(r.trace_id) ?? [], assessed.get(r.trace_id) ?? {}, meta.get(r.trace_id)));
   }
