@@ -169,9 +169,10 @@ export class TraceReader {
     const [traceRows, spanRows, eventRows, assessmentRows, metaRows] = (await this.union(
       [
         {
-          // The root's row starts when the root span does: through that time the traces key finds it in
-          // one granule instead of a bloom-filter check of every granule of the table. A trace without a
-          // root span has only placeholders, which the reader makes from its spans as the writer did.
+          // The root's row starts when the root span does: through that time (two narrow columns of the
+          // trace's spans, found by key) the traces key finds it in one granule instead of a bloom-filter
+          // check of every granule of the table. A trace without a root span has only placeholders, which
+          // the reader makes from its spans as the writer did.
           sql: `SELECT ${TRACE_COLUMNS} FROM traces WHERE project = {project:String} AND trace_id = {id:String} AND version = ${TRACE_ROW_VERSION.root}
                   AND request_time IN (SELECT start_time FROM spans WHERE project = {project:String} AND trace_id = {id:String} AND parent_span_id = '')
                 ORDER BY request_time DESC LIMIT 1`,

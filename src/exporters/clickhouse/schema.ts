@@ -320,8 +320,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     // A trace's `traces` rows start when one of its spans does (the root's row at the root's start, a
-    // placeholder at a batch's earliest span), so a trace by id finds its root row through the spans it
-    // reads anyway: the locator's view was a fourth part in every write (issue 14, embedded ingest).
+    // placeholder at a batch's earliest span), so a trace by id finds its root row through its root
+    // span's start, read by key from the spans: the locator's view was a fourth part in every write
+    // (issue 14, embedded ingest).
     version: 8,
     name: 'trace lookups through the spans',
     statements: ['DROP VIEW IF EXISTS trace_locator_mv', 'DROP TABLE IF EXISTS trace_locator'],
