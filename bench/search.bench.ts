@@ -24,7 +24,7 @@
  * target and MLflow's figures; `--json` prints one line with all of it (per size per query p95 included).
  *
  *   npx tsx bench/search.bench.ts [--sizes 100000,1000000,10000000] [--runs 100] [--warmup 10]
- *     [--data-dir DIR] [--keep] [--base-src ../main/src] [--json]
+ *     [--data-dir DIR] [--keep] [--base-src ../main/src] [--read-cache-bytes N] [--json]
  * Stores are made under --data-dir (default a temporary directory, removed unless --keep); a size whose
  * store is already there (kept by an earlier run) is reused without generating.
  */
@@ -58,6 +58,8 @@ const { values } = parseArgs({
     'base-src': { type: 'string' },
     keep: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    /** The embedded store's read cache (store.read_cache_bytes); 0 measures the store without it. */
+    'read-cache-bytes': { type: 'string' },
     // Internal: the child process measuring one size.
     child: { type: 'string' },
   },
@@ -395,7 +397,10 @@ async function measureSize(spans: number, dataRoot: string): Promise<SizeResult>
   const dir = join(dataRoot, `spans-${spans}`);
   const metaPath = join(dir, 'bench-meta.json');
   mkdirSync(dir, { recursive: true });
-  const store = await openStore(loadConfig({ env: {}, overrides: { 'store.path': dir } }).store);
+  const cache = values['read-cache-bytes'];
+  const store = await openStore(
+    loadConfig({ env: {}, overrides: { 'store.path': dir, ...(cache !== undefined ? { 'store.read_cache_bytes': Number(cache) } : {}) } }).store,
+  );
   try {
     await migrate(store.writer);
     let meta: StoreMeta;
@@ -522,6 +527,7 @@ async function measureSize(spans: number, dataRoot: string): Promise<SizeResult>
 
 function runChild(spans: number, dataRoot: string): Promise<SizeResult> {
   const args = [fileURLToPath(import.meta.url), '--child', String(spans), '--data-dir', dataRoot, '--runs', values.runs, '--warmup', values.warmup];
+  if (values['read-cache-bytes'] !== undefined) args.push('--read-cache-bytes', values['read-cache-bytes']);
   args.push('--seed', values.seed, '--templates', values.templates);
   if (values['base-src']) args.push('--base-src', values['base-src']);
   return new Promise((resolvePromise, reject) => {

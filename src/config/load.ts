@@ -83,6 +83,13 @@ export const SETTINGS: readonly Setting[] = [
     type: 'int',
     help: 'days to keep spans, traces and events (0 = forever)',
   },
+  {
+    path: 'store.read_cache_bytes',
+    env: 'TRACEHOUSE_READ_CACHE_BYTES',
+    flag: 'read-cache-bytes',
+    type: 'int',
+    help: 'embedded store: decompressed blocks kept for reads (bytes, 0 = off)',
+  },
   { path: 'receivers.grpc.enabled', env: 'TRACEHOUSE_GRPC_ENABLED', flag: 'grpc-enabled', type: 'bool', help: 'serve OTLP/gRPC' },
   { path: 'receivers.grpc.host', env: 'TRACEHOUSE_GRPC_HOST', flag: 'grpc-host', type: 'string', help: 'OTLP/gRPC listen address' },
   { path: 'receivers.grpc.port', env: 'TRACEHOUSE_GRPC_PORT', flag: 'grpc-port', type: 'int', help: 'OTLP/gRPC port' },

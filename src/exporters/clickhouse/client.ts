@@ -21,8 +21,12 @@ export class StoreSetupError extends startupError('STORE_SETUP_FAILED') {
 interface ChdbConnectionModule {
   createChdbConnection(opts: { path: string }): NonNullable<Parameters<typeof createClient>[0]>['connection'];
 }
+interface ChdbSession {
+  close(): void;
+}
 interface ChdbModule {
   drainPending(): Promise<void>;
+  Session: new (path: string, opts: { connectionArgs: string[] }) => ChdbSession;
 }
 
 /** Not a literal, so the project compiles where the optional package is not installed. */
@@ -64,19 +68,25 @@ export async function openStore(cfg: StoreConfig): Promise<Store> {
     const make = (settings?: typeof SESSION_SETTINGS): ClickHouseClient =>
       createClient({ connection: chdb.connection.createChdbConnection({ path: cfg.path }), ...(settings ? { clickhouse_settings: settings } : {}) });
     const opened: ClickHouseClient[] = [];
+    let engine: ChdbSession | undefined;
     try {
-      // The engine opens (and locks) the directory with the first connection: a directory that another
-      // process holds is reported in words instead of as the engine's stack trace.
+      // The engine starts (and locks the directory) with the first connection, configured by that
+      // connection's arguments only: this session exists to pass the cache size, and is kept open
+      // beside the clients' connections. A directory that another process holds is reported in words
+      // instead of as the engine's stack trace.
+      engine = new chdb.root.Session(cfg.path, { connectionArgs: [`--uncompressed_cache_size=${cfg.read_cache_bytes}`] });
       opened.push(make(SESSION_SETTINGS), make());
       await opened[0]?.command({ query: 'SELECT 1' });
       // The chdb connection prefixes every statement with a SET per client setting, and a chDB session
       // keeps what is SET: the reader, which sends no settings of its own, sets them once instead
       // (~0.5 ms of each read). The writer keeps them per statement beside its per-insert settings.
-      for (const [k, v] of Object.entries(SESSION_SETTINGS)) {
+      const readerSettings = { ...SESSION_SETTINGS, use_uncompressed_cache: cfg.read_cache_bytes > 0 ? '1' : '0' };
+      for (const [k, v] of Object.entries(readerSettings)) {
         await opened[1]?.command({ query: `SET ${k} = ${/^\d+$/.test(String(v)) ? v : `'${v}'`}` });
       }
     } catch (err) {
       await Promise.allSettled(opened.map((c) => c.close()));
+      engine?.close();
       // chDB says only "Failed to create connection" (the lock conflict goes to stderr); the usual cause is
       // a second process on the same directory, so say that and what to do.
       throw new StoreSetupError(
@@ -85,12 +95,14 @@ export async function openStore(cfg: StoreConfig): Promise<Store> {
       );
     }
     const [writer, reader] = opened as [ClickHouseClient, ClickHouseClient];
+    const session = engine;
     return {
       kind: 'embedded',
       writer,
       reader,
       async close() {
         await Promise.allSettled([writer.close(), reader.close()]);
+        session.close();
         await chdb.root.drainPending();
       },
     };
