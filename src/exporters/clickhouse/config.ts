@@ -26,7 +26,8 @@ export const storeConfigSchema = z
     /**
      * Embedded store: bytes of decompressed column blocks the engine keeps for reads (its uncompressed
      * cache); 0 turns it off. A search page or a trace by id reads a few rows from many blocks, and
-     * decompressing them is most of the read: 128 MiB made pages 10–15% faster (bench/README.md).
+     * decompressing them is much of the read: with 128 MiB, search pages measured 10–25% faster at p95
+     * (bench/README.md).
      */
     read_cache_bytes: z
       .number()
