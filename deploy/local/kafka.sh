@@ -349,9 +349,13 @@ cmd_start() {
   local start=$SECONDS
   until kafka_answers "$port"; do
     if ! kill -0 "$pid" 2>/dev/null; then
+      # The exit status says whether the JVM failed (1) or was killed (128 + signal), which its logs
+      # cannot say when it was killed.
+      local status=0
+      wait "$pid" 2>/dev/null || status=$?
       show_log_tail
       rm -f "$pid_file"
-      die "broker exited during startup"
+      die "broker exited during startup (exit status $status)"
     fi
     if (( SECONDS - start >= start_timeout )); then
       show_log_tail

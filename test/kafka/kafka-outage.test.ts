@@ -37,6 +37,8 @@ describe.skipIf(!enabled)('Kafka outage', () => {
       let next = 0;
       let outageStarted = false;
       const outage = { stopped: Promise.resolve(), restarted: Promise.resolve() };
+      // A broker that cannot come back fails the test at once instead of leaving the exporters retrying.
+      let restartFailed: unknown = null;
 
       // A client that behaves like an OTLP exporter: retries 503 (honouring Retry-After, capped), never drops.
       const exporter = async (): Promise<void> => {
@@ -56,6 +58,7 @@ describe.skipIf(!enabled)('Kafka outage', () => {
             }
             expect(res.status).toBe(503);
             expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+            if (restartFailed) throw restartFailed;
             if (attempt > 200) throw new Error('gave up retrying');
             await new Promise((r) => setTimeout(r, 500));
           }
@@ -63,11 +66,24 @@ describe.skipIf(!enabled)('Kafka outage', () => {
             outageStarted = true;
             const dir = local?.dir as string;
             outage.stopped = run('bash', [KAFKA_SCRIPT, 'stop', '--dir', dir]).then(() => undefined);
-            // Down for a while, then back on the same port and data.
-            outage.restarted = outage.stopped
-              .then(() => new Promise((r) => setTimeout(r, 6_000)))
-              .then(() => run('bash', [KAFKA_SCRIPT, 'start', '--dir', dir, '--port', port]))
-              .then(() => undefined);
+            // Down for a while, then back on the same port and data. The port was free for the outage, so
+            // another test's socket may hold it for a moment (a busy CI once saw the broker exit while
+            // starting): a start that fails is tried again, a few times.
+            const restart = async (): Promise<void> => {
+              for (let tries = 1; ; tries++) {
+                try {
+                  await run('bash', [KAFKA_SCRIPT, 'start', '--dir', dir, '--port', port]);
+                  return;
+                } catch (err) {
+                  if (tries >= 4) throw err;
+                  await new Promise((r) => setTimeout(r, 2_000));
+                }
+              }
+            };
+            outage.restarted = outage.stopped.then(() => new Promise((r) => setTimeout(r, 6_000))).then(restart);
+            outage.restarted.catch((err: unknown) => {
+              restartFailed = err;
+            });
           }
         }
       };
