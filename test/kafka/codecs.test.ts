@@ -43,7 +43,9 @@ afterEach(() => {
 
 const config = (extra: Record<string, unknown> = {}): KafkaConfig => loadConfig({ env: {}, overrides: isolatedKafka(brokers, extra) }).bus.kafka;
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+// Generous: on a loaded machine the writer's first offset commit can take longer than 30 s (a CI once
+// failed on that 30 s wait). The tests' timeouts leave room for two such waits.
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 100_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
@@ -83,26 +85,30 @@ async function committedAll(cfg: KafkaConfig): Promise<boolean> {
 const spanIds = (traces: Trace[]): string[] => traces.flatMap((t) => t.spans.map((s) => `${t.traceId}/${s.spanContext().spanId}`)).sort();
 
 describe.skipIf(!brokers)('Kafka compression: every codec a Collector or Kafka client uses', () => {
-  it.each(['gzip', 'snappy', 'lz4', 'zstd'] as const)('messages produced with %s are written exactly once', async (compression) => {
-    const cfg = config({ 'bus.kafka.compression': compression });
-    const traces = Array.from({ length: 20 }, (_, i) => syntheticTrace(i));
-    await publish(cfg, traces);
-    // The writer reads batches compressed with that codec: it has to decompress them.
-    let decompressed = 0;
-    const real = CODECS[compression].decompress;
-    CODECS[compression].decompress = (b) => {
-      decompressed++;
-      return real(b);
-    };
-    const store = new CountingStore();
-    await startWriter(cfg, store).start();
-    await until(() => store.times.size >= traces.length * 3);
-    expect([...store.times.keys()].sort()).toEqual(spanIds(traces));
-    expect([...store.times.values()].every((n) => n === 1)).toBe(true);
-    expect(decompressed).toBeGreaterThan(0);
-    await until(() => committedAll(cfg));
-    expect(await committedAll(cfg)).toBe(true);
-  });
+  it.each(['gzip', 'snappy', 'lz4', 'zstd'] as const)(
+    'messages produced with %s are written exactly once',
+    async (compression) => {
+      const cfg = config({ 'bus.kafka.compression': compression });
+      const traces = Array.from({ length: 20 }, (_, i) => syntheticTrace(i));
+      await publish(cfg, traces);
+      // The writer reads batches compressed with that codec: it has to decompress them.
+      let decompressed = 0;
+      const real = CODECS[compression].decompress;
+      CODECS[compression].decompress = (b) => {
+        decompressed++;
+        return real(b);
+      };
+      const store = new CountingStore();
+      await startWriter(cfg, store).start();
+      await until(() => store.times.size >= traces.length * 3);
+      expect([...store.times.keys()].sort()).toEqual(spanIds(traces));
+      expect([...store.times.values()].every((n) => n === 1)).toBe(true);
+      expect(decompressed).toBeGreaterThan(0);
+      await until(() => committedAll(cfg));
+      expect(await committedAll(cfg)).toBe(true);
+    },
+    240_000,
+  );
 
   it("places each trace on the partition the Collector's default hasher picks for its id", async () => {
     const cfg = config({ 'bus.kafka.partitions': 6 });
@@ -122,18 +128,22 @@ describe.skipIf(!brokers)('Kafka compression: every codec a Collector or Kafka c
   it.each([
     ['snappy', 'xerial framing, as the Java client writes it', xerialSnappy],
     ['zstd', 'a streamed frame without a content size, as the Java client writes it', streamedZstd],
-  ] as const)('%s in %s is written exactly once', async (name, _how, encode) => {
-    const cfg = config({ 'bus.kafka.compression': name, 'bus.kafka.partitions': 1 });
-    CODECS[name].compress = async (b) => encode(b);
-    const traces = Array.from({ length: 10 }, (_, i) => syntheticTrace(i));
-    await publish(cfg, traces);
-    Object.assign(CODECS[name], saved[name]);
-    const store = new CountingStore();
-    await startWriter(cfg, store).start();
-    await until(() => store.times.size >= traces.length * 3);
-    expect([...store.times.keys()].sort()).toEqual(spanIds(traces));
-    expect([...store.times.values()].every((n) => n === 1)).toBe(true);
-  });
+  ] as const)(
+    '%s in %s is written exactly once',
+    async (name, _how, encode) => {
+      const cfg = config({ 'bus.kafka.compression': name, 'bus.kafka.partitions': 1 });
+      CODECS[name].compress = async (b) => encode(b);
+      const traces = Array.from({ length: 10 }, (_, i) => syntheticTrace(i));
+      await publish(cfg, traces);
+      Object.assign(CODECS[name], saved[name]);
+      const store = new CountingStore();
+      await startWriter(cfg, store).start();
+      await until(() => store.times.size >= traces.length * 3);
+      expect([...store.times.keys()].sort()).toEqual(spanIds(traces));
+      expect([...store.times.values()].every((n) => n === 1)).toBe(true);
+    },
+    240_000,
+  );
 
   it('an undecodable compressed batch goes to the dead-letter topic as its offset range, and later messages are written', async () => {
     const cfg = config({ 'bus.kafka.compression': 'zstd', 'bus.kafka.partitions': 1 });
