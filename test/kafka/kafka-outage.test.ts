@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { KAFKA_SCRIPT, startLocalKafka } from '../setup/kafka.js';
+import { retry } from '../../src/component/retry.js';
 import { getJson, startTestApp, type TestApp } from '../helpers/app.js';
 import { isolatedKafka } from '../helpers/kafka.js';
 import { protobufBody, syntheticTrace } from '../helpers/synthetic.js';
@@ -68,19 +69,13 @@ describe.skipIf(!enabled)('Kafka outage', () => {
             outage.stopped = run('bash', [KAFKA_SCRIPT, 'stop', '--dir', dir]).then(() => undefined);
             // Down for a while, then back on the same port and data. The port was free for the outage, so
             // another test's socket may hold it for a moment (a busy CI once saw the broker exit while
-            // starting): a start that fails is tried again, a few times.
-            const restart = async (): Promise<void> => {
-              for (let tries = 1; ; tries++) {
-                try {
-                  await run('bash', [KAFKA_SCRIPT, 'start', '--dir', dir, '--port', port]);
-                  return;
-                } catch (err) {
-                  if (tries >= 4) throw err;
-                  await new Promise((r) => setTimeout(r, 2_000));
-                }
-              }
-            };
-            outage.restarted = outage.stopped.then(() => new Promise((r) => setTimeout(r, 6_000))).then(restart);
+            // starting): a start that fails is tried again, 4 tries in all.
+            const restart = (): Promise<unknown> =>
+              retry(() => run('bash', [KAFKA_SCRIPT, 'start', '--dir', dir, '--port', port]), { backoff: { baseMs: 2_000, maxMs: 4_000 }, maxRetries: 3 });
+            outage.restarted = outage.stopped
+              .then(() => new Promise((r) => setTimeout(r, 6_000)))
+              .then(restart)
+              .then(() => undefined);
             outage.restarted.catch((err: unknown) => {
               restartFailed = err;
             });
